@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Makefile -- every QVD binary from one flat tree (GNU make).
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+DATADIR	?= $(PREFIX)/share/qvd
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+DESTDIR	?=
+
+O	?= build
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARNINGS = -std=c99 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith
+PGINC	:= $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+ALL_CPPFLAGS = -D_GNU_SOURCE -I. -I$(PGINC) $(CPPFLAGS)
+ALL_CFLAGS = $(WARNINGS) $(CFLAGS) $(SANFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+LIBSSL	= -lssl -lcrypto
+LIBPQ	= -lpq
+
+ifeq ($(SAN),1)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+# Shared by every binary, and what needs the database too.
+CORE	= xmalloc str buf base64 log conf defaults clock json http tls conn pass
+DBCORE	= $(CORE) db schema
+
+DEPLOY_OBJS = deploy $(DBCORE)
+
+PROGS	= qvd-deploy-db
+UNIT	= t_str t_log t_conf t_json t_http t_pass t_db
+
+obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
+
+all: $(addprefix $(O)/,$(PROGS)) man/node.conf.5
+
+$(O):
+	mkdir -p $(O) $(O)/tests $(O)/tools
+
+$(O)/%.o: %.c qvd.h | $(O)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/schema.c: schema.sql tools/embed-sql.awk | $(O)
+	awk -f tools/embed-sql.awk schema.sql > $@
+
+$(O)/schema.o: $(O)/schema.c qvd.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/qvd-deploy-db: $(call obj,$(DEPLOY_OBJS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
+
+# The man page of node.conf is generated from the defaults table.
+$(O)/confdoc: $(call obj,tools/confdoc $(CORE))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
+
+man/node.conf.5: man/node.conf.5.in defaults.c | $(O)/confdoc
+	$(O)/confdoc man/node.conf.5.in > $@.tmp && mv $@.tmp $@
+
+# ---- tests ----
+
+$(O)/tests/%.o: tests/unit/%.c tests/unit/tap.h qvd.h | $(O)
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/t_%: $(O)/tests/t_%.o $(O)/tests/tap.o $(call obj,$(DBCORE))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
+
+unit: all $(addprefix $(O)/tests/,$(UNIT))
+
+test: deps
+	$(MAKE) all unit
+	$(MAKE) O=build-asan SAN=1 unit
+	sh tests/run
+
+deps:
+	sh tools/deps test
+
+asan:
+	$(MAKE) O=build-asan SAN=1 unit
+	QVD_UNIT_ONLY=1 QVD_BUILD=build-asan sh tests/run
+
+FUZZ_SECONDS ?= 60
+FUZZERS	= fuzz_json fuzz_http fuzz_conf
+fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
+	sh tests/fuzz/run $(O)/fuzz $(FUZZ_SECONDS) $(FUZZERS)
+
+$(O)/fuzz/%: tests/fuzz/%.c $(addsuffix .c,$(CORE)) qvd.h
+	@mkdir -p $(O)/fuzz
+	clang $(ALL_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(addsuffix .c,$(CORE)) $(LIBSSL)
+
+bench: all
+	sh tests/bench/run
+
+# ---- install ----
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/qvd
+	install -m 755 $(O)/qvd-deploy-db $(DESTDIR)$(SBINDIR)/
+	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	for f in etc/*.conf; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/qvd/$${f#etc/} ] || \
+		install -m 640 $$f $(DESTDIR)$(SYSCONFDIR)/qvd/; done
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all unit test deps asan fuzz bench install clean

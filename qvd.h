@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* qvd.h -- the whole system: shared structs, limits and cross-file APIs. */
+
+#ifndef QVD_H
+#define QVD_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define QVD_VERSION	"3.5.0-c1"
+
+#define PRINTFLIKE(f, a)	__attribute__((format(printf, f, a)))
+#define NORETURN		__attribute__((noreturn))
+#define ARRAY_LEN(a)		(sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ */
+/* xmalloc.c -- allocation that dies on failure (daemons and CLIs only) */
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) PRINTFLIKE(1, 2);
+void	 freezero(void *, size_t);
+
+/* ------------------------------------------------------------------ */
+/* str.c -- bounded string and number helpers */
+
+int	 str_copy(char *dst, const char *src, size_t size);
+int	 str_fmt(char *dst, size_t size, const char *fmt, ...) PRINTFLIKE(3, 4);
+int	 str_vfmt(char *dst, size_t size, const char *fmt, va_list ap);
+char	*str_trim(char *);
+int	 str_has_prefix(const char *, const char *);
+int	 str_eq_nocase(const char *, const char *);
+void	 str_lower(char *);
+int	 num_parse(const char *s, long long min, long long max, long long *out,
+	    const char **errstr);
+int	 bool_parse(const char *s, int *out);
+int	 size_parse(const char *s, unsigned long long *out);
+int	 str_wildcard_match(const char *pattern, const char *s);
+void	 wipe(void *, size_t);
+
+/* ------------------------------------------------------------------ */
+/* buf.c -- growable byte buffer with an upper bound */
+
+struct buf {
+	char	*data;		/* always NUL-terminated when non-NULL */
+	size_t	 len;
+	size_t	 cap;
+	size_t	 max;		/* 0 = BUF_DEFAULT_MAX */
+};
+#define BUF_DEFAULT_MAX	(64u * 1024 * 1024)
+
+int	 buf_add(struct buf *, const void *, size_t);
+int	 buf_adds(struct buf *, const char *);
+int	 buf_printf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
+void	 buf_reset(struct buf *);
+void	 buf_free(struct buf *);
+const char *buf_str(const struct buf *);
+
+/* ------------------------------------------------------------------ */
+/* base64.c -- RFC 4648 base64 */
+
+size_t	 base64_encode(const void *in, size_t len, char *out, size_t outsz,
+	    int pad);
+int	 base64_decode(const char *in, size_t len, void *out, size_t outsz,
+	    size_t *outlen);
+
+/* ------------------------------------------------------------------ */
+/* log.c -- log.level, log.filename, syslog, stderr in the foreground */
+
+enum log_level {
+	LVL_ALL = 0, LVL_DEBUG, LVL_INFO, LVL_WARN, LVL_ERROR, LVL_FATAL,
+	LVL_OFF
+};
+
+int	 log_level_parse(const char *, enum log_level *);
+int	 log_open(const char *ident, enum log_level, const char *filename,
+	    int use_syslog, int use_stderr);
+int	 log_open_from_conf(const char *ident, int use_stderr);
+void	 log_close(void);
+int	 log_enabled(enum log_level);
+void	 log_msg(enum log_level, const char *, ...) PRINTFLIKE(2, 3);
+void	 log_vmsg(enum log_level, const char *, va_list);
+#define log_debug(...)	log_msg(LVL_DEBUG, __VA_ARGS__)
+#define log_info(...)	log_msg(LVL_INFO, __VA_ARGS__)
+#define log_warn(...)	log_msg(LVL_WARN, __VA_ARGS__)
+#define log_error(...)	log_msg(LVL_ERROR, __VA_ARGS__)
+#define log_fatal(...)	log_msg(LVL_FATAL, __VA_ARGS__)
+
+/* ------------------------------------------------------------------ */
+/* conf.c -- node.conf / vma.conf / client.conf and the configs overlay */
+
+#define CONF_MAX_LINE		8192	/* longest line in a config file */
+#define CONF_MAX_KEY		256
+#define CONF_MAX_VALUE		32768
+#define CONF_MAX_ERRORS		32
+#define CONF_MAX_DEPTH		8	/* ${key} nesting */
+
+enum conf_layer {		/* later layers win */
+	CONF_DEFAULT = 0,
+	CONF_FILE,		/* system file: /etc/qvd/node.conf */
+	CONF_USER,		/* user file: ~/.qvd/client.conf */
+	CONF_DB,		/* configs table (servers only) */
+	CONF_CMDLINE,		/* environment and flags (client) */
+	CONF_NLAYERS
+};
+
+enum conf_type {
+	CT_STR = 0, CT_INT, CT_BOOL, CT_SIZE, CT_PATH, CT_ENUM, CT_GROUP
+};
+
+struct conf_default {
+	const char	*key;		/* CT_GROUP: group title */
+	const char	*value;		/* NULL: no default */
+	enum conf_type	 type;
+	long long	 min, max;	/* CT_INT range */
+	const char	*choices;	/* CT_ENUM: "a|b|c", any case */
+	const char	*doc;
+};
+
+extern const struct conf_default conf_defaults[];
+extern const size_t conf_ndefaults;
+
+struct conf_errors {
+	int	 count;
+	char	 msg[CONF_MAX_ERRORS][256];
+};
+
+void	 conf_init(void);
+void	 conf_free(void);
+int	 conf_load_file(const char *path, enum conf_layer,
+	    struct conf_errors *);
+int	 conf_parse_buffer(const char *name, const char *text, size_t len,
+	    enum conf_layer, struct conf_errors *);
+void	 conf_set(enum conf_layer, const char *key, const char *value);
+void	 conf_clear_layer(enum conf_layer);
+int	 conf_file_only(const char *key);
+const char *conf_get(const char *key);
+const char *conf_get_raw(const char *key, enum conf_layer *from);
+int	 conf_get_int(const char *key, long long min, long long max,
+	    long long *out);
+int	 conf_get_bool(const char *key, int *out);
+int	 conf_get_size(const char *key, unsigned long long *out);
+long long conf_int(const char *key, long long dflt);
+int	 conf_bool(const char *key);
+int	 conf_check(struct conf_errors *);
+int	 conf_expand(const char *in, char *out, size_t outsz);
+const struct conf_default *conf_default_find(const char *key);
+const char *conf_suggest(const char *key);
+int	 conf_is_internal(const char *key);
+void	 conf_foreach(void (*fn)(const char *key, const char *value,
+	    enum conf_layer, void *), void *arg);
+const char *conf_error(void);
+int	 conf_errors_print(const struct conf_errors *, FILE *,
+	    const char *prog);
+const char *conf_path_for(const char *dflt, const char *cmdline);
+int	 conf_load_or_die(const char *prog, const char *path, int required);
+
+/* ------------------------------------------------------------------ */
+/* json.c -- bounded RFC 8259 parser (caller-owned tokens) and emitter */
+
+#define JSON_MAX_DEPTH		64
+#define JSON_MAX_TOKENS		65536
+
+enum json_type {
+	JSON_NONE = 0, JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_NUMBER,
+	JSON_TRUE, JSON_FALSE, JSON_NULL
+};
+
+struct json_tok {
+	enum json_type	type;
+	int		start;		/* offset of first byte */
+	int		end;		/* offset past last byte */
+	int		size;		/* children (pairs count once) */
+	int		parent;		/* index, -1 at top */
+	int		next;		/* index past this token's subtree */
+};
+
+#define JSON_ERR_INVALID	(-1)
+#define JSON_ERR_PARTIAL	(-2)
+#define JSON_ERR_NOMEM		(-3)	/* more tokens than given */
+#define JSON_ERR_DEPTH		(-4)
+
+int	 json_parse(const char *js, size_t len, struct json_tok *toks,
+	    int ntoks);
+int	 json_obj_get(const char *js, const struct json_tok *, int ntoks,
+	    int obj, const char *key);
+int	 json_arr_get(const struct json_tok *, int ntoks, int arr, int n);
+int	 json_str(const char *js, const struct json_tok *, char *out,
+	    size_t outsz, size_t *outlen);
+int	 json_int(const char *js, const struct json_tok *, long long min,
+	    long long max, long long *out);
+int	 json_double(const char *js, const struct json_tok *, double *out);
+int	 json_tok_eq(const char *js, const struct json_tok *, const char *s);
+
+struct json_out {
+	char	*buf;
+	size_t	 cap;
+	size_t	 len;
+	int	 overflow;
+	int	 depth;
+	uint8_t	 first[JSON_MAX_DEPTH];	/* no element yet at this level */
+	uint8_t	 after_key;
+};
+
+void	 json_out_init(struct json_out *, char *buf, size_t cap);
+int	 json_out_ok(const struct json_out *);
+void	 json_begin_obj(struct json_out *);
+void	 json_end_obj(struct json_out *);
+void	 json_begin_arr(struct json_out *);
+void	 json_end_arr(struct json_out *);
+void	 json_key(struct json_out *, const char *);
+void	 json_emit_str(struct json_out *, const char *);
+void	 json_emit_strn(struct json_out *, const char *, size_t);
+void	 json_emit_int(struct json_out *, long long);
+void	 json_emit_double(struct json_out *, double);
+void	 json_emit_bool(struct json_out *, int);
+void	 json_emit_null(struct json_out *);
+void	 json_emit_raw(struct json_out *, const char *);
+int	 json_escape(const char *in, size_t len, char *out, size_t outsz);
+
+/* ------------------------------------------------------------------ */
+/* http.c -- incremental HTTP/1.1 parser and writer, query and auth */
+
+#define HTTP_MAX_REQUEST_LINE	8192
+#define HTTP_MAX_HEADER_BYTES	16384
+#define HTTP_MAX_HEADERS	64
+#define HTTP_MAX_BODY		(1024 * 1024)
+#define HTTP_MAX_METHOD		16
+
+struct http_header {
+	const char	*name;
+	size_t		 name_len;
+	const char	*value;
+	size_t		 value_len;
+};
+
+struct http_msg {
+	/* request */
+	const char	*method;
+	size_t		 method_len;
+	const char	*target;	/* path?query, not decoded */
+	size_t		 target_len;
+	/* response */
+	int		 status;
+	const char	*reason;
+	size_t		 reason_len;
+	/* both */
+	int		 minor_version;	/* HTTP/1.x */
+	struct http_header headers[HTTP_MAX_HEADERS];
+	int		 nheaders;
+	int		 error_status;	/* status to answer a bad request */
+};
+
+int	 http_parse_request(const char *buf, size_t len, struct http_msg *);
+int	 http_parse_response(const char *buf, size_t len, struct http_msg *);
+const char *http_header(const struct http_msg *, const char *name,
+	    size_t *len);
+int	 http_header_copy(const struct http_msg *, const char *name,
+	    char *out, size_t outsz);
+int	 http_header_has_token(const struct http_msg *, const char *name,
+	    const char *token);
+long long http_content_length(const struct http_msg *);
+int	 http_path(const struct http_msg *, char *out, size_t outsz);
+const char *http_query(const struct http_msg *, size_t *len);
+int	 http_query_next(const char **cursor, const char *end, char *key,
+	    size_t keysz, char *val, size_t valsz);
+int	 http_query_get(const char *q, size_t qlen, const char *key,
+	    char *val, size_t valsz);
+int	 http_url_decode(const char *in, size_t len, char *out, size_t outsz,
+	    int plus_is_space);
+int	 http_url_encode(const char *in, char *out, size_t outsz);
+int	 http_basic_auth(const char *value, size_t len, char *user,
+	    size_t usersz, char *pass, size_t passsz);
+const char *http_reason(int status);
+int	 http_format_head(char *out, size_t outsz, int status,
+	    const char *extra_headers, const char *ctype, long long clen);
+
+/* ------------------------------------------------------------------ */
+/* tls.c -- OpenSSL contexts for both ends (TLS 1.2+) */
+
+struct ssl_ctx_st;
+struct ssl_st;
+
+struct tls_files {
+	const char	*cert_pem;	/* PEM text or NULL */
+	const char	*key_pem;
+	const char	*ca_pem;
+	const char	*cert_file;	/* or file names */
+	const char	*key_file;
+	const char	*ca_file;
+	const char	*ca_dir;
+	const char	*ciphers;
+	int		 verify_peer;
+	int		 require_peer_cert;
+};
+
+struct ssl_ctx_st *tls_server_ctx(const struct tls_files *, char *err,
+	    size_t errsz);
+struct ssl_ctx_st *tls_client_ctx(const struct tls_files *, char *err,
+	    size_t errsz);
+int	 tls_key_matches_cert(const char *key_pem, const char *cert_pem,
+	    char *err, size_t errsz);
+int	 tls_make_self_signed(const char *cn, char **key_pem,
+	    char **cert_pem, char *err, size_t errsz);
+const char *tls_error(void);
+int	 tls_cert_describe(struct ssl_st *, char *out, size_t outsz);
+int	 tls_cert_fingerprint(struct ssl_st *, char *out, size_t outsz);
+
+/* ------------------------------------------------------------------ */
+/* conn.c -- a buffered stream over a socket, optionally TLS */
+
+#define CONN_BUFSZ		(HTTP_MAX_REQUEST_LINE + HTTP_MAX_HEADER_BYTES + 4096)
+
+struct conn {
+	int		 fd;		/* non-blocking */
+	struct ssl_st	*ssl;
+	char		 rbuf[CONN_BUFSZ];
+	size_t		 rlen;		/* bytes buffered */
+	int		 timeout_ms;	/* per wait, -1 = none */
+	long long	 deadline;	/* mono_ms() limit, 0 = none */
+	int		 timed_out;
+	char		 err[160];
+};
+
+void	 conn_init(struct conn *, int fd, int timeout_ms);
+void	 conn_set_deadline(struct conn *, int ms_from_now);
+int	 conn_tls_accept(struct conn *, struct ssl_ctx_st *);
+int	 conn_tls_connect(struct conn *, struct ssl_ctx_st *,
+	    const char *hostname, int verify_host);
+int	 conn_fill(struct conn *);
+int	 conn_read(struct conn *, void *, size_t);
+int	 conn_write(struct conn *, const void *, size_t);
+int	 conn_printf(struct conn *, const char *, ...) PRINTFLIKE(2, 3);
+void	 conn_consume(struct conn *, size_t);
+void	 conn_close(struct conn *);
+int	 conn_read_msg(struct conn *, struct http_msg *, int is_request);
+int	 conn_read_body(struct conn *, size_t want, struct buf *);
+int	 tcp_connect(const char *host, const char *port, int timeout_ms,
+	    char *err, size_t errsz);
+int	 tcp_listen(const char *addr, const char *port, int backlog,
+	    char *err, size_t errsz);
+int	 fd_nonblock(int fd, int on);
+int	 fd_cloexec(int fd);
+
+/* ------------------------------------------------------------------ */
+/* clock.c -- monotonic and wall time */
+
+long long mono_ms(void);
+long long wall_ms(void);
+void	 sleep_ms(int);
+int	 fmt_utc(char *out, size_t outsz, long long epoch);
+int	 fmt_local(char *out, size_t outsz, long long epoch);
+
+/* ------------------------------------------------------------------ */
+/* db.c -- libpq: connect, parameterised queries, retried transactions */
+
+struct pg_conn;
+struct pg_result;
+
+#define DB_MAX_PARAMS		32
+
+struct db {
+	struct pg_conn	*pg;
+	char		 conninfo_host[512];
+	int		 backoff_ms;
+	char		 err[512];
+	char		 sqlstate[6];
+};
+
+struct db *db_open(char *err, size_t errsz);
+void	 db_close(struct db *);
+int	 db_ensure(struct db *);
+struct pg_result *db_query(struct db *, const char *sql, int nparams, ...);
+struct pg_result *db_queryv(struct db *, const char *sql, int nparams,
+	    const char *const *params);
+int	 db_exec(struct db *, const char *sql, int nparams, ...);
+long long db_exec_count(struct db *, const char *sql, int nparams, ...);
+int	 db_begin(struct db *);
+int	 db_commit(struct db *);
+void	 db_rollback(struct db *);
+int	 db_tx(struct db *, int (*fn)(struct db *, void *), void *arg);
+int	 db_retryable(const struct db *);
+int	 db_listen(struct db *, const char *channel);
+int	 db_notify(struct db *, const char *channel);
+int	 db_wait_notify(struct db *, int timeout_ms, char *chan,
+	    size_t chansz);
+int	 db_socket(struct db *);
+int	 db_load_config(struct db *);
+int	 db_schema_present(struct db *);
+const char *db_error(const struct db *);
+void	 db_clear(struct pg_result *);
+int	 db_ntuples(const struct pg_result *);
+const char *db_val(const struct pg_result *, int row, int col);
+int	 db_isnull(const struct pg_result *, int row, int col);
+long long db_int(const struct pg_result *, int row, int col);
+const char *db_fmt_int(char buf[24], long long);
+
+/* ------------------------------------------------------------------ */
+/* schema.c (generated from schema.sql by tools/embed-sql.awk) */
+
+extern const char *const qvd_schema_stmts[];	/* NULL-terminated */
+extern const char *const qvd_schema_tables[];
+extern const char *const qvd_schema_drops[];
+#define QVD_SCHEMA_VERSION	"3.3.0"	/* upstream 3.5 keeps this too */
+
+/* ------------------------------------------------------------------ */
+/* pass.c -- password hashes (PBKDF2-HMAC-SHA256, upstream's legacy) */
+
+#define PASS_MAX		1024	/* longest accepted password */
+#define PASS_HASH_MAX		256
+#define PASS_ITERATIONS		100000
+
+int	 pass_hash(const char *password, char *out, size_t outsz);
+int	 pass_verify(const char *password, const char *stored,
+	    const char *legacy_salt);
+int	 pass_legacy(const char *password, const char *salt, char *out,
+	    size_t outsz);
+int	 pass_random(char *out, size_t len, const char *alphabet);
+
+#endif /* QVD_H */
