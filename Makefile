@@ -30,10 +30,14 @@ endif
 CORE	= xmalloc str buf base64 log conf defaults clock json http tls conn pass
 DBCORE	= $(CORE) db schema
 
-DEPLOY_OBJS = deploy $(DBCORE)
+# What qa and the WAT share: the administration layer.
+ADMIN	= admin vmctl di filter table attime ipnet lb $(DBCORE)
 
-PROGS	= qvd-deploy-db
-UNIT	= t_str t_log t_conf t_json t_http t_pass t_db
+DEPLOY_OBJS = deploy $(DBCORE)
+QA_OBJS	= qa qacmd qavm $(ADMIN)
+
+PROGS	= qvd-deploy-db qa
+UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_db
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
 
@@ -54,6 +58,9 @@ $(O)/schema.o: $(O)/schema.c qvd.h
 $(O)/qvd-deploy-db: $(call obj,$(DEPLOY_OBJS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
 
+$(O)/qa: $(call obj,$(QA_OBJS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
+
 # The man page of node.conf is generated from the defaults table.
 $(O)/confdoc: $(call obj,tools/confdoc $(CORE))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
@@ -66,7 +73,7 @@ man/node.conf.5: man/node.conf.5.in defaults.c | $(O)/confdoc
 $(O)/tests/%.o: tests/unit/%.c tests/unit/tap.h qvd.h | $(O)
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -c -o $@ $<
 
-$(O)/tests/t_%: $(O)/tests/t_%.o $(O)/tests/tap.o $(call obj,$(DBCORE))
+$(O)/tests/t_%: $(O)/tests/t_%.o $(O)/tests/tap.o $(call obj,$(ADMIN))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
 
 unit: all $(addprefix $(O)/tests/,$(UNIT))
@@ -84,14 +91,14 @@ asan:
 	QVD_UNIT_ONLY=1 QVD_BUILD=build-asan sh tests/run
 
 FUZZ_SECONDS ?= 60
-FUZZERS	= fuzz_json fuzz_http fuzz_conf
+FUZZERS	= fuzz_json fuzz_http fuzz_conf fuzz_attime
 fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
 	sh tests/fuzz/run $(O)/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
-$(O)/fuzz/%: tests/fuzz/%.c $(addsuffix .c,$(CORE)) qvd.h
+$(O)/fuzz/%: tests/fuzz/%.c $(addsuffix .c,$(CORE) attime) qvd.h
 	@mkdir -p $(O)/fuzz
 	clang $(ALL_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(addsuffix .c,$(CORE)) $(LIBSSL)
+		-o $@ $< $(addsuffix .c,$(CORE) attime) $(LIBSSL)
 
 bench: all
 	sh tests/bench/run
@@ -103,6 +110,7 @@ install: all
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/qvd
 	install -m 755 $(O)/qvd-deploy-db $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(O)/qa $(DESTDIR)$(SBINDIR)/
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/

@@ -370,6 +370,23 @@ check_value(const struct conf_default *d, const char *v, char *err,
 	return 0;
 }
 
+/* Would value be acceptable for key?  (Unknown keys take anything.) */
+int
+conf_check_value(const char *key, const char *value, char *err, size_t errsz)
+{
+	struct entry *e = lookup(key);
+	struct buf b = { NULL, 0, 0, CONF_MAX_VALUE };
+	int rc;
+
+	if (expand(value, &b, 0, err, errsz) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	rc = check_value(e ? e->def : NULL, buf_str(&b), err, errsz);
+	buf_free(&b);
+	return rc;
+}
+
 static void
 add_error(struct conf_errors *errs, const char *fmt, ...) PRINTFLIKE(2, 3);
 

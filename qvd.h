@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define QVD_VERSION	"3.5.0-c1"
 
@@ -149,6 +150,8 @@ int	 conf_get_size(const char *key, unsigned long long *out);
 long long conf_int(const char *key, long long dflt);
 int	 conf_bool(const char *key);
 int	 conf_check(struct conf_errors *);
+int	 conf_check_value(const char *key, const char *value, char *err,
+	    size_t errsz);
 int	 conf_expand(const char *in, char *out, size_t outsz);
 const struct conf_default *conf_default_find(const char *key);
 const char *conf_suggest(const char *key);
@@ -422,5 +425,286 @@ int	 pass_verify(const char *password, const char *stored,
 int	 pass_legacy(const char *password, const char *salt, char *out,
 	    size_t outsz);
 int	 pass_random(char *out, size_t len, const char *alphabet);
+
+/* ------------------------------------------------------------------ */
+/* attime.c -- at(1) time specifications */
+
+int	 attime_parse(const char *spec, time_t now, time_t *out, char *err,
+	    size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* ipnet.c -- IPv4 arithmetic of the VM network */
+
+struct ipnet {
+	uint32_t	 start;		/* first VM address (host order) */
+	uint32_t	 mask;
+	int		 prefix;
+	uint32_t	 network;
+	uint32_t	 broadcast;
+	uint32_t	 gateway;	/* 0 if not configured */
+};
+
+int	 ip_parse(const char *, uint32_t *);
+void	 ip_format(uint32_t, char out[16]);
+int	 ipnet_from_conf(struct ipnet *, char *err, size_t errsz);
+int	 ipnet_contains_vm(const struct ipnet *, uint32_t);
+size_t	 ipnet_alloc(const struct ipnet *, uint32_t *used, size_t nused,
+	    uint32_t *out, size_t want);
+int	 ipnet_mac(uint32_t ip, char *out, size_t outsz);
+
+/* ------------------------------------------------------------------ */
+/* lb.c -- the load balancer */
+
+double	 lb_score(double ram, double cpu, long long nvms, double w_ram,
+	    double w_cpu, double w_random);
+int	 lb_pick_host(struct db *, long long *host_id, char *err,
+	    size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* filter.c -- the administrable objects and -f key=value filters */
+
+enum col_type {
+	COL_TEXT, COL_INT, COL_BOOL, COL_TIME, COL_REAL,
+	COL_YESNO,		/* a boolean shown as yes/no */
+	COL_AGE,		/* seconds shown as HH:MM:SS */
+	COL_LIST		/* newline-separated items */
+};
+enum fk_kind { FK_COL, FK_TAG, FK_PROP };
+
+struct filter_key {
+	const char	*key;		/* as typed after -f */
+	const char	*sql;		/* column expression */
+	enum col_type	 type;
+	enum fk_kind	 kind;
+};
+
+struct qvd_object {
+	const char	*name;		/* "vm" */
+	const char	*label;		/* "VM" */
+	const char	*plural;	/* "VMs" */
+	const char	*id_sql;	/* "v.id" */
+	const char	*label_sql;	/* what propget prints */
+	const char	*from_sql;	/* FROM clause the keys refer to */
+	const char	*prop_table;
+	const char	*prop_fk;
+	const struct filter_key *keys;
+};
+
+struct filter {
+	struct buf	 where;		/* "TRUE AND ..." */
+	char		*values[DB_MAX_PARAMS];	/* $1..$n */
+	int		 nvalues;
+	int		 given;		/* at least one condition */
+};
+
+extern const struct qvd_object qvd_objects[];
+const struct qvd_object *object_find(const char *);
+void	 filter_init(struct filter *);
+int	 filter_add(struct filter *, const struct qvd_object *,
+	    const char *spec, char *err, size_t errsz);
+void	 filter_free(struct filter *);
+
+/* ------------------------------------------------------------------ */
+/* admin.c -- configuration, nodes, OSFs, users, properties (qa, WAT) */
+
+#define ADMIN_ERRSZ		512	/* size of every err buffer below */
+
+void	 admin_ids_param(const long long *ids, int n, struct buf *);
+int	 admin_valid_name(const char *what, const char *s, size_t max,
+	    char *err);
+int	 admin_tx(struct db *, int (*)(struct db *, void *), void *,
+	    char *err, const char *what);
+void	 admin_normalize_login(const char *in, char *out, size_t outsz);
+int	 admin_config_set(struct db *, const char *key, const char *value,
+	    char *warn, char *err);
+long long admin_config_del(struct db *, const char *const *keys, int nkeys,
+	    char *err);
+int	 admin_config_ssl(struct db *, const char *key_pem,
+	    const char *cert_pem, const char *ca_pem, const char *crl_pem,
+	    char *err);
+int	 admin_host_add(struct db *, const char *name, const char *address,
+	    long long *id, char *err);
+long long admin_host_del(struct db *, const long long *ids, int n,
+	    char *err);
+long long admin_host_block(struct db *, const long long *ids, int n,
+	    int on, char *err);
+int	 admin_osf_add(struct db *, const char *name, long long memory,
+	    int use_overlay, long long storage_mb, long long *id, char *err);
+long long admin_osf_del(struct db *, const long long *ids, int n,
+	    char *err);
+int	 admin_user_add(struct db *, const char *login, const char *password,
+	    long long *id, char *err);
+long long admin_user_del(struct db *, const long long *ids, int n,
+	    char *err);
+int	 admin_user_passwd(struct db *, const char *login,
+	    const char *password, char *err);
+long long admin_prop_set(struct db *, const struct qvd_object *,
+	    const long long *ids, int n, const char *key, const char *value,
+	    char *err);
+long long admin_prop_del(struct db *, const struct qvd_object *,
+	    const long long *ids, int n, const char *const *keys, int nkeys,
+	    char *err);
+
+/* ------------------------------------------------------------------ */
+/* vmctl.c -- virtual machines: add, start, stop, block, edit, delete */
+
+struct vm_add_req {
+	const char	*name;
+	long long	 user_id;
+	long long	 osf_id;
+	const char	*ip;		/* NULL: the next free one */
+	const char	*di_tag;
+	int		 bulk;		/* VMs to create */
+	int		 force_suffix;	/* name-0 even for one VM */
+};
+
+struct vm_edit {
+	const char	*name;		/* NULL: unchanged */
+	const char	*di_tag;
+	const char	*ip;
+	long long	 user_id;	/* 0: unchanged */
+	long long	 osf_id;
+	int		 soft_set;	/* change vm_expiration_soft */
+	int		 hard_set;
+	long long	 soft;		/* epoch, 0 clears */
+	long long	 hard;
+};
+
+int	 admin_lookup(struct db *, const char *kind, const char *name,
+	    long long *id, char *err);
+int	 admin_exists(struct db *, const char *kind, long long id, char *err);
+int	 admin_vm_add(struct db *, const struct vm_add_req *,
+	    long long *first_id, int *count, char *err);
+long long admin_vm_start(struct db *, const long long *ids, int n,
+	    char *err);
+long long admin_vm_stop(struct db *, const long long *ids, int n,
+	    char *err);
+long long admin_vm_block(struct db *, const long long *ids, int n, int on,
+	    char *err);
+long long admin_vm_disconnect(struct db *, const long long *ids, int n,
+	    char *err);
+long long admin_vm_del(struct db *, const long long *ids, int n,
+	    char *err);
+long long admin_vm_edit(struct db *, const long long *ids, int n,
+	    const struct vm_edit *, char *err);
+
+/* ------------------------------------------------------------------ */
+/* di.c -- disk images: copying in, tags, expirations, deletion */
+
+typedef void (*di_progress_fn)(unsigned long long done,
+	    unsigned long long total, void *arg);
+
+struct di_exp {			/* expirations to set on affected VMs */
+	int		 soft_set;
+	int		 hard_set;
+	long long	 soft;		/* epoch */
+	long long	 hard;
+};
+
+struct di_add_req {
+	const char	*path;		/* the image file to copy in */
+	long long	 osf_id;
+	const char	*version;	/* NULL: YYYY-MM-DD-NNN */
+	struct di_exp	 exp;
+	di_progress_fn	 progress;
+	void		*progress_arg;
+};
+
+int	 di_add(struct db *, const struct di_add_req *, long long *id,
+	    char *version, size_t versionsz, long long *nexp, char *err);
+int	 di_tag(struct db *, long long di_id, const char *tag,
+	    const struct di_exp *, long long *nexp, char *err);
+int	 di_untag(struct db *, long long di_id, const char *tag,
+	    const struct di_exp *, long long *nexp, char *err);
+long long di_del(struct db *, const long long *ids, int n, char *err);
+
+/* ------------------------------------------------------------------ */
+/* table.c -- query results as text tables or JSON arrays */
+
+struct out_col {
+	const char	*header;	/* table heading */
+	const char	*json_key;
+	enum col_type	 type;		/* COL_TIME cells are epoch seconds */
+};
+
+int	 out_rows(FILE *, const struct out_col *, int ncols,
+	    struct pg_result *, int json, int quiet);
+
+/* ------------------------------------------------------------------ */
+/* qa.c, qacmd.c, qavm.c -- the administration CLI */
+
+#define QA_ERROR	1	/* exit status: the operation failed */
+#define QA_USAGE	2	/* exit status: bad command line */
+#define QA_MAX_ARGS	64
+
+enum {
+	QA_FILTER = 1,		/* acts on the objects -f selects */
+	QA_BARE = 2,		/* takes bare words (keys) */
+	QA_ANYKEY = 4,		/* takes any key=value */
+	QA_JSON = 8		/* --json applies */
+};
+
+struct qa;
+
+struct qa_cmd {
+	const char	*obj;
+	const char	*cmd;
+	int		(*fn)(struct qa *);
+	int		 flags;
+	const char *const *args;	/* accepted keys */
+	const char	*usage;		/* after "qa obj cmd" */
+	const char	*summary;
+	const char	*help;
+};
+
+struct qa {
+	struct db	*db;
+	const struct qa_cmd *cmd;
+	const struct qvd_object *obj;	/* NULL for config */
+	const char	*objname;
+	const char	*cmdname;
+	struct filter	 filter;
+	int		 force;
+	int		 quiet;
+	int		 json;
+	int		 nargs;
+	char		*key[QA_MAX_ARGS];
+	char		*val[QA_MAX_ARGS];	/* NULL for a bare word */
+	char	       **rest;			/* after "--" */
+	int		 nrest;
+};
+
+extern const struct qa_cmd qa_commands[];
+
+int	 qa_fail(struct qa *, const char *, ...) PRINTFLIKE(2, 3);
+int	 qa_usage(struct qa *, const char *, ...) PRINTFLIKE(2, 3);
+void	 qa_warn(struct qa *, const char *, ...) PRINTFLIKE(2, 3);
+const char *qa_arg(struct qa *, const char *key);
+int	 qa_need(struct qa *, const char *key, const char **out);
+int	 qa_int_arg(struct qa *, const char *key, long long min,
+	    long long max, long long dflt, long long *out);
+int	 qa_time_arg(struct qa *, const char *key, int *set, long long *epoch);
+int	 qa_confirm(struct qa *, const char *verb);
+int	 qa_ids(struct qa *, long long **ids, int *n);
+int	 qa_list(struct qa *, const char *select, const char *from,
+	    const struct out_col *, int ncols, const char *order);
+int	 qa_read_password(struct qa *, const char *prompt, char *out,
+	    size_t outsz);
+int	 qa_pick(struct qa *, const char *id_key, const char *name_key,
+	    const char *kind, long long *id);
+
+int	 qa_vm_add(struct qa *);
+int	 qa_vm_list(struct qa *);
+int	 qa_vm_start(struct qa *);
+int	 qa_vm_stop(struct qa *);
+int	 qa_vm_block(struct qa *);
+int	 qa_vm_unblock(struct qa *);
+int	 qa_vm_del(struct qa *);
+int	 qa_vm_disconnect(struct qa *);
+int	 qa_vm_edit(struct qa *);
+int	 qa_vm_counters(struct qa *);
+int	 qa_vm_console(struct qa *);
+int	 qa_vm_ssh(struct qa *);
+int	 qa_vm_vnc(struct qa *);
 
 #endif /* QVD_H */

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# qa_errors.sh -- bad input gets one line on stderr naming the problem, a
+# non-zero exit (2 for usage, 1 for the rest), and changes nothing.
+. "$QVD_TOP/tests/lib/tap.sh"
+
+qvd-deploy-db >/dev/null
+S="$QVD_WORK/storage"
+mkdir -p "$S/staging"
+qa config set path.storage.root="$S" vm.network.ip.start=10.3.15.50 \
+	vm.network.netmask=24 >/dev/null
+qa host add name=node1 address=10.0.0.1 >/dev/null
+qa osf add name=desk >/dev/null
+qa user add login=ann password=a >/dev/null
+qa vm add name=vm1 user=ann osf=desk >/dev/null
+
+snapshot() {
+	q "SELECT (SELECT count(*) FROM hosts) || '/' || (SELECT count(*)
+	FROM osfs) || '/' || (SELECT count(*) FROM users) || '/' || (SELECT
+	count(*) FROM vms) || '/' || (SELECT count(*) FROM dis) || '/' ||
+	(SELECT count(*) FROM configs) || '/' || (SELECT count(*) FROM
+	vm_properties) || '/' || (SELECT string_agg(vm_state || blocked::text ||
+	coalesce(vm_cmd, '-'), ',') FROM vm_runtimes)"
+}
+before=$(snapshot)
+
+# bad STATUS WANT_REGEX CMD...: exit status, one stderr line, the message
+bad() {
+	_st=$1 _re=$2
+	shift 2
+	"$@" >"$QVD_WORK/out" 2>"$QVD_WORK/err"
+	_got=$?
+	t_is "$* -> status $_st" "$_got" "$_st"
+	t_is "$*: one line on stderr" "$(wc -l <"$QVD_WORK/err")" "1"
+	t_like "$*: says why" "$(cat "$QVD_WORK/err")" "$_re"
+}
+
+bad 2 "^qa: unknown object 'colour'" qa colour list 
+bad 2 "^qa: vm: unknown command 'fly' \(commands: add, block, console" qa vm fly
+bad 2 "^qa: osf add: unknown argument 'colour' \(usage: qa osf add name=NAME" \
+	qa osf add name=x colour=red
+bad 2 "^qa: host add: missing address=" qa host add name=x
+bad 2 "^qa: vm add: give either user= or user_id=" qa vm add name=x osf=desk
+bad 2 "^qa: vm list: unknown filter key 'colour' \(valid: id, vm_id, name" \
+	qa vm list -f colour=red
+bad 2 "^qa: vm list: bad filter 'name' \(want key=value\)" qa vm list -f name
+bad 2 "^qa: unknown option -x" qa vm list -x
+bad 2 "^qa: vm start: --json is for list" qa vm start --json -f id=1
+bad 2 "^qa: host add: name= given twice" qa host add name=a name=b address=x
+bad 1 "^qa: vm add: no user named 'nobody'" qa vm add name=v user=nobody \
+	osf=desk
+bad 1 "^qa: vm add: no OSF named 'x'" qa vm add name=v user=ann osf=x
+bad 1 "^qa: vm add: no OSF with id 99" qa vm add name=v user=ann osf_id=99
+bad 1 "^qa: host add: a host named 'node1' already exists" \
+	qa host add name=node1 address=10.0.0.2
+bad 1 "^qa: host add: address 10.0.0.1 is already used by host 'node1'" \
+	qa host add name=node2 address=10.0.0.1
+bad 1 "^qa: host add: 'bad address!' is not an IP address" \
+	qa host add name=node2 address='bad address!'
+bad 1 "^qa: osf add: an OSF named 'desk' already exists" qa osf add name=desk
+bad 1 "^qa: osf add: memory: '0' is too small \(1 to 1048576\)" \
+	qa osf add name=x memory=0
+bad 1 "^qa: osf add: use_overlay: 'maybe' is not a boolean" \
+	qa osf add name=x use_overlay=maybe
+bad 1 "^qa: osf add: user_storage_size: '12X' is not a size" \
+	qa osf add name=x user_storage_size=12X
+bad 1 "^qa: vm add: bulk: '0' is too small" qa vm add name=v user=ann \
+	osf=desk bulk=0
+bad 1 "^qa: vm add: a VM named 'vm1' already exists" qa vm add name=vm1 \
+	user=ann osf=desk
+bad 1 "^qa: vm add: VM name must not be empty" qa vm add name= user=ann \
+	osf=desk
+bad 1 "^qa: user add: a login cannot contain ':'" qa user add login=a:b \
+	password=x
+bad 1 "^qa: vm start: the filter matches no VM" qa vm start -f name=none
+bad 1 "^qa: vm edit: expire-soft: cannot read time 'yesterday'" \
+	qa vm edit expire-soft=yesterday -f id=1
+bad 1 "^qa: vm del: no filter given: refusing to delete all VMs without --force" \
+	qa vm del
+bad 1 "^qa: config set: l7r.port: 'eighty' is not a number" \
+	qa config set l7r.port=eighty
+bad 1 "^qa: config set: database.host is read from node.conf only" \
+	qa config set database.host=elsewhere
+bad 1 "^qa: config ssl: key: cannot read" qa config ssl key=/nonexistent \
+	cert=/nonexistent
+bad 1 "^qa: di add: cannot read .*/nope.img: No such file" \
+	qa di add path="$S/staging/nope.img" osf=desk
+bad 1 "^qa: di add: .* is not a regular file" qa di add path="$S" osf=desk
+bad 1 "^qa: di tag: no DI with id 7" qa di tag di_id=7 tag=x
+bad 1 "^qa: vm vnc: the VNC console is not available with LXC" sh -c \
+	'qa config set vm.hypervisor=lxc && qa vm vnc -f id=1; st=$?;
+	 qa config del vm.hypervisor >/dev/null; exit $st'
+t_is "the database is unchanged" "$(snapshot)" "$before"
+t_is "no file left in images" "$(ls -A "$S/images" 2>/dev/null)" ""
+
+# a copy interrupted with ^C leaves neither a row nor a file
+truncate -s 3G "$S/staging/big.img"
+qa di add path="$S/staging/big.img" osf=desk >"$QVD_WORK/out" \
+	2>"$QVD_WORK/err" &
+pid=$!
+sleep 0.3
+kill -INT $pid
+wait $pid
+t_is "interrupted di add: status 1" "$?" "1"
+t_like "interrupted di add: says so" "$(cat "$QVD_WORK/err")" \
+	"^qa: di add: interrupted; nothing was added$"
+t_is "interrupted di add: no row" "$(q "SELECT count(*) FROM dis")" "0"
+t_is "interrupted di add: no file" "$(ls -A "$S/images")" ""
+rm -f "$S/staging/big.img"
+
+# mass actions: refused without a terminal, asked on one, --force/-y skip
+t_like "answering n on a terminal changes nothing" \
+	"$(echo n | script -qec 'qa vm block' /dev/null)" \
+	"Are you sure you want to block all VMs\? \[y/N\].*cancelled"
+t_is "still unblocked" "$(q "SELECT blocked FROM vm_runtimes")" "f"
+t_is "--force skips the question" "$(qa vm block --force)" "Blocked 1 VMs."
+t_is "-y too" "$(qa vm unblock -y)" "Unblocked 1 VMs."
+
+# help from the dispatch table
+for c in "config get" "di add" "host counters" "osf add" "user passwd" \
+	"vm disconnect_user" "vm ssh"; do
+	# shellcheck disable=SC2086
+	t_like "qa $c --help" "$(qa $c --help)" "^$c: .*
+usage: qa $c"
+done
+t_status "qa with nothing is a usage error" 2 qa
+t_status "qa --help succeeds" 0 qa --help
+t_is "qa --help lists every command" "$(qa --help | grep -c '^  ')" "50"
+t_done

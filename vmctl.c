@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* vmctl.c -- virtual machines as qa and the WAT manage them: add, start,
+ * stop, block, disconnect, edit and delete, each one transaction. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qvd.h"
+
+/* A text[] parameter: {"a","b\"c"}. */
+static void
+text_array(struct buf *b, char *const *v, int n)
+{
+	const char *p;
+	int i;
+
+	buf_adds(b, "{");
+	for (i = 0; i < n; i++) {
+		buf_adds(b, i ? ",\"" : "\"");
+		for (p = v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_add(b, "\\", 1);
+			buf_add(b, p, 1);
+		}
+		buf_adds(b, "\"");
+	}
+	buf_adds(b, "}");
+}
+
+/* The id of a user (by login), OSF or host (by name). */
+int
+admin_lookup(struct db *db, const char *kind, const char *name,
+    long long *id, char *err)
+{
+	struct pg_result *res;
+	char login[128];
+	const char *sql;
+
+	if (strcmp(kind, "user") == 0) {
+		admin_normalize_login(name, login, sizeof(login));
+		name = login;
+		sql = "SELECT id FROM users WHERE login = $1";
+	} else if (strcmp(kind, "OSF") == 0)
+		sql = "SELECT id FROM osfs WHERE name = $1";
+	else if (strcmp(kind, "host") == 0)
+		sql = "SELECT id FROM hosts WHERE name = $1";
+	else
+		sql = "SELECT id FROM vms WHERE name = $1";
+	if ((res = db_query(db, sql, 1, name)) == NULL) {
+		str_fmt(err, ADMIN_ERRSZ, "%s", db_error(db));
+		return -1;
+	}
+	if (db_ntuples(res) == 0) {
+		db_clear(res);
+		str_fmt(err, ADMIN_ERRSZ, "no %s named '%s'", kind, name);
+		return -1;
+	}
+	*id = db_int(res, 0, 0);
+	db_clear(res);
+	return 0;
+}
+
+/* Does a row with this id exist?  (kind: user, OSF, VM, DI) */
+int
+admin_exists(struct db *db, const char *kind, long long id, char *err)
+{
+	struct pg_result *res;
+	char ids[24];
+	const char *sql = strcmp(kind, "user") == 0 ?
+	    "SELECT 1 FROM users WHERE id = $1::bigint" :
+	    strcmp(kind, "OSF") == 0 ? "SELECT 1 FROM osfs WHERE id = $1::bigint" :
+	    strcmp(kind, "DI") == 0 ? "SELECT 1 FROM dis WHERE id = $1::bigint" :
+	    "SELECT 1 FROM vms WHERE id = $1::bigint";
+	int n;
+
+	if ((res = db_query(db, sql, 1, db_fmt_int(ids, id))) == NULL) {
+		str_fmt(err, ADMIN_ERRSZ, "%s", db_error(db));
+		return -1;
+	}
+	n = db_ntuples(res);
+	db_clear(res);
+	if (n == 0) {
+		str_fmt(err, ADMIN_ERRSZ, "no %s with id %lld", kind, id);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- add ---- */
+
+struct vm_add {
+	const struct vm_add_req	*r;
+	struct ipnet	 net;
+	long long	 first_id;
+	int		 count;
+	char		*err;
+};
+
+static int
+used_ips(struct db *db, uint32_t **used, size_t *n)
+{
+	struct pg_result *res;
+	int i, rows;
+
+	res = db_query(db, "SELECT ip FROM vms WHERE ip IS NOT NULL", 0);
+	if (res == NULL)
+		return -1;
+	rows = db_ntuples(res);
+	*used = xcalloc((size_t)rows + 1, sizeof(**used));
+	for (*n = 0, i = 0; i < rows; i++)
+		if (ip_parse(db_val(res, i, 0), &(*used)[*n]) == 0)
+			(*n)++;
+	db_clear(res);
+	return 0;
+}
+
+/* The addresses for the new VMs, as a text[] parameter. */
+static int
+choose_ips(struct db *db, struct vm_add *a, struct buf *ips)
+{
+	uint32_t *used, *got, want;
+	size_t nused, n, i;
+	char s[16], *one;
+	int found = 0;
+
+	if (used_ips(db, &used, &nused) == -1)
+		return -1;
+	if (a->r->ip != NULL) {
+		if (ip_parse(a->r->ip, &want) == -1 ||
+		    !ipnet_contains_vm(&a->net, want)) {
+			str_fmt(a->err, ADMIN_ERRSZ, "%s is not an address of "
+			    "the VM range (from vm.network.ip.start)", a->r->ip);
+			free(used);
+			return 1;
+		}
+		for (i = 0; i < nused; i++)
+			found |= used[i] == want;
+		free(used);
+		if (found) {
+			str_fmt(a->err, ADMIN_ERRSZ, "address %s is already "
+			    "used by another VM", a->r->ip);
+			return 1;
+		}
+		one = (char *)a->r->ip;
+		text_array(ips, &one, 1);
+		return 0;
+	}
+	got = xcalloc((size_t)a->r->bulk, sizeof(*got));
+	n = ipnet_alloc(&a->net, used, nused, got, (size_t)a->r->bulk);
+	free(used);
+	if (n < (size_t)a->r->bulk) {
+		free(got);
+		str_copy(a->err, "the VM address range is full (see "
+		    "vm.network.ip.start and vm.network.netmask)", ADMIN_ERRSZ);
+		return 1;
+	}
+	buf_adds(ips, "{");
+	for (i = 0; i < n; i++) {
+		ip_format(got[i], s);
+		buf_printf(ips, "%s%s", i ? "," : "", s);
+	}
+	buf_adds(ips, "}");
+	free(got);
+	return 0;
+}
+
+static int
+tx_vm_add(struct db *db, void *arg)
+{
+	struct vm_add *a = arg;
+	struct buf names = { NULL, 0, 0, 0 }, ips = { NULL, 0, 0, 0 };
+	struct pg_result *res;
+	char **list, uid[24], oid[24];
+	int i, rc = -1;
+
+	list = xcalloc((size_t)a->r->bulk, sizeof(*list));
+	for (i = 0; i < a->r->bulk; i++)
+		list[i] = a->r->bulk > 1 || a->r->force_suffix ?
+		    xasprintf("%s-%d", a->r->name, i) : xstrdup(a->r->name);
+	text_array(&names, list, a->r->bulk);
+	res = db_query(db, "SELECT name FROM vms WHERE name = ANY($1::text[]) "
+	    "ORDER BY name LIMIT 1", 1, buf_str(&names));
+	if (res == NULL)
+		goto out;
+	if (db_ntuples(res) > 0) {
+		str_fmt(a->err, ADMIN_ERRSZ, "a VM named '%s' already exists",
+		    db_val(res, 0, 0));
+		db_clear(res);
+		rc = 1;
+		goto out;
+	}
+	db_clear(res);
+	if ((rc = choose_ips(db, a, &ips)) != 0)
+		goto out;
+	rc = -1;
+	res = db_query(db, "INSERT INTO vms (name, user_id, osf_id, di_tag, ip, "
+	    "storage) SELECT n, $3, $4, $5, i, '' FROM unnest($1::text[], "
+	    "$2::text[]) WITH ORDINALITY AS t(n, i, k) ORDER BY k RETURNING id",
+	    5, buf_str(&names), buf_str(&ips), db_fmt_int(uid, a->r->user_id),
+	    db_fmt_int(oid, a->r->osf_id), a->r->di_tag);
+	if (res == NULL)
+		goto out;
+	a->count = db_ntuples(res);
+	a->first_id = db_int(res, 0, 0);
+	for (i = 1; i < a->count; i++)
+		if (db_int(res, i, 0) < a->first_id)
+			a->first_id = db_int(res, i, 0);
+	db_clear(res);
+	if (db_exec(db, "INSERT INTO vm_runtimes (vm_id, vm_state, user_state, "
+	    "blocked) SELECT id, 'stopped', 'disconnected', false FROM vms "
+	    "WHERE name = ANY($1::text[])", 1, buf_str(&names)) == -1 ||
+	    db_exec(db, "INSERT INTO vm_counters (vm_id) SELECT id FROM vms "
+	    "WHERE name = ANY($1::text[])", 1, buf_str(&names)) == -1)
+		goto out;
+	rc = 0;
+out:
+	for (i = 0; i < a->r->bulk; i++)
+		free(list[i]);
+	free(list);
+	buf_free(&names);
+	buf_free(&ips);
+	return rc;
+}
+
+/* Create r->bulk VMs (named name-0.. when more than one). */
+int
+admin_vm_add(struct db *db, const struct vm_add_req *r, long long *first_id,
+    int *count, char *err)
+{
+	struct vm_add a;
+
+	memset(&a, 0, sizeof(a));
+	a.r = r;
+	a.err = err;
+	if (admin_valid_name("VM name", r->name, r->bulk > 1 ? 56 : 64, err)
+	    == -1 || admin_valid_name("DI tag", r->di_tag, 128, err) == -1)
+		return -1;
+	if (r->bulk < 1 || r->bulk > 100000) {
+		str_copy(err, "bulk must be from 1 to 100000", ADMIN_ERRSZ);
+		return -1;
+	}
+	if (r->ip != NULL && r->bulk > 1) {
+		str_copy(err, "ip cannot be given with bulk", ADMIN_ERRSZ);
+		return -1;
+	}
+	if (ipnet_from_conf(&a.net, err, ADMIN_ERRSZ) == -1 ||
+	    admin_exists(db, "user", r->user_id, err) == -1 ||
+	    admin_exists(db, "OSF", r->osf_id, err) == -1)
+		return -1;
+	if (admin_tx(db, tx_vm_add, &a, err, "cannot add the VM") == -1)
+		return -1;
+	*first_id = a.first_id;
+	*count = a.count;
+	return 0;
+}
+
+/* ---- start / stop ---- */
+
+struct vm_op {
+	struct buf	 param;
+	long long	 count;
+	int		 on;
+	char		*err;
+};
+
+static int
+notify_hosts(struct db *db, struct pg_result *res, int col, const char *fmt)
+{
+	char ch[64];
+	int i, j, seen;
+
+	for (i = 0; i < db_ntuples(res); i++) {
+		if (db_isnull(res, i, col))
+			continue;
+		for (seen = 0, j = 0; j < i; j++)
+			seen |= strcmp(db_val(res, j, col),
+			    db_val(res, i, col)) == 0;
+		if (seen)
+			continue;
+		str_fmt(ch, sizeof(ch), fmt, db_int(res, i, col));
+		if (db_notify(db, ch) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+tx_vm_start(struct db *db, void *arg)
+{
+	struct vm_op *op = arg;
+	struct pg_result *res;
+	long long host;
+	char hid[24];
+	int i, n;
+
+	res = db_query(db, "SELECT vm_id, host_id FROM vm_runtimes WHERE vm_id "
+	    "= ANY($1::int[]) AND vm_state = 'stopped' ORDER BY vm_id", 1,
+	    buf_str(&op->param));
+	if (res == NULL)
+		return -1;
+	n = db_ntuples(res);
+	for (i = 0; i < n; i++) {
+		if (!db_isnull(res, i, 1))
+			continue;
+		if (lb_pick_host(db, &host, op->err, ADMIN_ERRSZ) == -1) {
+			db_clear(res);
+			return 1;
+		}
+		if (db_exec(db, "UPDATE vm_runtimes SET host_id = $2 WHERE vm_id "
+		    "= $1 AND host_id IS NULL AND vm_state = 'stopped'", 2,
+		    db_val(res, i, 0), db_fmt_int(hid, host)) == -1) {
+			db_clear(res);
+			return -1;
+		}
+	}
+	db_clear(res);
+	res = db_query(db, "UPDATE vm_runtimes SET vm_cmd = 'start' WHERE vm_id "
+	    "= ANY($1::int[]) AND vm_state = 'stopped' AND host_id IS NOT NULL "
+	    "AND (vm_cmd IS NULL OR vm_cmd = 'start') RETURNING host_id", 1,
+	    buf_str(&op->param));
+	if (res == NULL)
+		return -1;
+	op->count = db_ntuples(res);
+	i = notify_hosts(db, res, 0, "qvd_cmd_for_vm_on_host%lld");
+	db_clear(res);
+	return i;
+}
+
+/* Ask the nodes to start the stopped VMs of ids (placing them first). */
+long long
+admin_vm_start(struct db *db, const long long *ids, int n, char *err)
+{
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err };
+	int rc;
+
+	admin_ids_param(ids, n, &op.param);
+	rc = admin_tx(db, tx_vm_start, &op, err, "cannot start VMs");
+	buf_free(&op.param);
+	return rc == -1 ? -1 : op.count;
+}
+
+static int
+tx_vm_stop(struct db *db, void *arg)
+{
+	struct vm_op *op = arg;
+	struct pg_result *res;
+	long long cancelled;
+	int rc;
+
+	res = db_query(db, "UPDATE vm_runtimes SET vm_cmd = 'stop' WHERE vm_id "
+	    "= ANY($1::int[]) AND vm_state IN ('starting', 'running', "
+	    "'debugging') RETURNING host_id", 1, buf_str(&op->param));
+	if (res == NULL)
+		return -1;
+	op->count = db_ntuples(res);
+	rc = notify_hosts(db, res, 0, "qvd_cmd_for_vm_on_host%lld");
+	db_clear(res);
+	if (rc == -1)
+		return -1;
+	/* a start not yet picked up is simply withdrawn */
+	cancelled = db_exec_count(db, "UPDATE vm_runtimes SET vm_cmd = NULL "
+	    "WHERE vm_id = ANY($1::int[]) AND vm_state = 'stopped' AND vm_cmd "
+	    "= 'start'", 1, buf_str(&op->param));
+	if (cancelled < 0)
+		return -1;
+	op->count += cancelled;
+	return 0;
+}
+
+long long
+admin_vm_stop(struct db *db, const long long *ids, int n, char *err)
+{
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err };
+	int rc;
+
+	admin_ids_param(ids, n, &op.param);
+	rc = admin_tx(db, tx_vm_stop, &op, err, "cannot stop VMs");
+	buf_free(&op.param);
+	return rc == -1 ? -1 : op.count;
+}
+
+static int
+tx_vm_block(struct db *db, void *arg)
+{
+	struct vm_op *op = arg;
+
+	op->count = db_exec_count(db, op->on ? "UPDATE vm_runtimes SET blocked "
+	    "= true WHERE vm_id = ANY($1::int[])" : "UPDATE vm_runtimes SET "
+	    "blocked = false, vm_failure = NULL WHERE vm_id = ANY($1::int[])",
+	    1, buf_str(&op->param));
+	return op->count < 0 ? -1 : 0;
+}
+
+/* Block (on) or unblock VMs; unblocking forgets the failure reason. */
+long long
+admin_vm_block(struct db *db, const long long *ids, int n, int on, char *err)
+{
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, on, err };
+	int rc;
+
+	admin_ids_param(ids, n, &op.param);
+	rc = admin_tx(db, tx_vm_block, &op, err, "cannot block VMs");
+	buf_free(&op.param);
+	return rc == -1 ? -1 : op.count;
+}
+
+static int
+tx_vm_disconnect(struct db *db, void *arg)
+{
+	struct vm_op *op = arg;
+	struct pg_result *res;
+	int rc;
+
+	res = db_query(db, "UPDATE vm_runtimes SET user_cmd = 'abort' WHERE "
+	    "vm_id = ANY($1::int[]) AND user_state IN ('connecting', "
+	    "'connected') RETURNING l7r_host_id", 1, buf_str(&op->param));
+	if (res == NULL)
+		return -1;
+	op->count = db_ntuples(res);
+	rc = notify_hosts(db, res, 0, "qvd_cmd_for_user_on_host%lld");
+	db_clear(res);
+	return rc;
+}
+
+/* Ask the L7Rs holding these VMs' sessions to end them. */
+long long
+admin_vm_disconnect(struct db *db, const long long *ids, int n, char *err)
+{
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err };
+	int rc;
+
+	admin_ids_param(ids, n, &op.param);
+	rc = admin_tx(db, tx_vm_disconnect, &op, err, "cannot disconnect users");
+	buf_free(&op.param);
+	return rc == -1 ? -1 : op.count;
+}
+
+static int
+tx_vm_del(struct db *db, void *arg)
+{
+	struct vm_op *op = arg;
+	struct pg_result *res;
+
+	res = db_query(db, "SELECT v.name, r.vm_state FROM vms v JOIN "
+	    "vm_runtimes r ON r.vm_id = v.id WHERE v.id = ANY($1::int[]) AND "
+	    "(r.vm_state <> 'stopped' OR r.user_state <> 'disconnected') "
+	    "ORDER BY v.id LIMIT 1", 1, buf_str(&op->param));
+	if (res == NULL)
+		return -1;
+	if (db_ntuples(res) > 0) {
+		str_fmt(op->err, ADMIN_ERRSZ, "VM '%s' is %s; stop it before "
+		    "deleting it", db_val(res, 0, 0), db_val(res, 0, 1));
+		db_clear(res);
+		return 1;
+	}
+	db_clear(res);
+	op->count = db_exec_count(db, "DELETE FROM vms WHERE id = "
+	    "ANY($1::int[])", 1, buf_str(&op->param));
+	return op->count < 0 ? -1 : 0;
+}
+
+/* Delete stopped VMs (their runtime, counters and properties go too). */
+long long
+admin_vm_del(struct db *db, const long long *ids, int n, char *err)
+{
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err };
+	int rc;
+
+	admin_ids_param(ids, n, &op.param);
+	rc = admin_tx(db, tx_vm_del, &op, err, "cannot delete VMs");
+	buf_free(&op.param);
+	return rc == -1 ? -1 : op.count;
+}
+
+/* ---- edit ---- */
+
+struct vm_edit_op {
+	const struct vm_edit *e;
+	struct buf	 param;
+	int		 n;
+	long long	 count;
+	char		*err;
+};
+
+static const char *
+epoch_param(int set, long long epoch, char buf[24])
+{
+	if (!set || epoch == 0)
+		return NULL;	/* NULL clears */
+	return db_fmt_int(buf, epoch);
+}
+
+static int
+tx_vm_edit(struct db *db, void *arg)
+{
+	struct vm_edit_op *op = arg;
+	const struct vm_edit *e = op->e;
+	const char *p = buf_str(&op->param);
+	struct pg_result *res;
+	char a[24], b[24];
+
+	if (e->name != NULL) {
+		res = db_query(db, "SELECT 1 FROM vms WHERE name = $1 AND id <> "
+		    "ALL($2::int[])", 2, e->name, p);
+		if (res == NULL)
+			return -1;
+		if (db_ntuples(res) > 0) {
+			db_clear(res);
+			str_fmt(op->err, ADMIN_ERRSZ, "a VM named '%s' already "
+			    "exists", e->name);
+			return 1;
+		}
+		db_clear(res);
+		if (db_exec(db, "UPDATE vms SET name = $2 WHERE id = "
+		    "ANY($1::int[])", 2, p, e->name) == -1)
+			return -1;
+	}
+	if (e->di_tag != NULL && db_exec(db, "UPDATE vms SET di_tag = $2 WHERE "
+	    "id = ANY($1::int[])", 2, p, e->di_tag) == -1)
+		return -1;
+	if (e->ip != NULL && db_exec(db, "UPDATE vms SET ip = $2 WHERE id = "
+	    "ANY($1::int[])", 2, p, e->ip) == -1)
+		return -1;
+	if (e->user_id > 0 && db_exec(db, "UPDATE vms SET user_id = $2 WHERE "
+	    "id = ANY($1::int[])", 2, p, db_fmt_int(a, e->user_id)) == -1)
+		return -1;
+	if (e->osf_id > 0 && db_exec(db, "UPDATE vms SET osf_id = $2 WHERE "
+	    "id = ANY($1::int[])", 2, p, db_fmt_int(a, e->osf_id)) == -1)
+		return -1;
+	if (e->soft_set && db_exec(db, "UPDATE vm_runtimes SET "
+	    "vm_expiration_soft = to_timestamp($2::bigint)::timestamp WHERE "
+	    "vm_id = ANY($1::int[])", 2, p, epoch_param(1, e->soft, a)) == -1)
+		return -1;
+	if (e->hard_set && db_exec(db, "UPDATE vm_runtimes SET "
+	    "vm_expiration_hard = to_timestamp($2::bigint)::timestamp WHERE "
+	    "vm_id = ANY($1::int[])", 2, p, epoch_param(1, e->hard, b)) == -1)
+		return -1;
+	op->count = op->n;
+	return 0;
+}
+
+long long
+admin_vm_edit(struct db *db, const long long *ids, int n,
+    const struct vm_edit *e, char *err)
+{
+	struct vm_edit_op op = { e, { NULL, 0, 0, 0 }, n, 0, err };
+	struct ipnet net;
+	uint32_t ip;
+	int rc;
+
+	if (e->name != NULL && (n > 1 ||
+	    admin_valid_name("VM name", e->name, 64, err) == -1)) {
+		if (n > 1)
+			str_copy(err, "a name can only be given to one VM",
+			    ADMIN_ERRSZ);
+		return -1;
+	}
+	if (e->di_tag != NULL &&
+	    admin_valid_name("DI tag", e->di_tag, 128, err) == -1)
+		return -1;
+	if (e->ip != NULL) {
+		if (n > 1) {
+			str_copy(err, "an address can only be given to one VM",
+			    ADMIN_ERRSZ);
+			return -1;
+		}
+		if (ipnet_from_conf(&net, err, ADMIN_ERRSZ) == -1)
+			return -1;
+		if (ip_parse(e->ip, &ip) == -1 || !ipnet_contains_vm(&net, ip)) {
+			str_fmt(err, ADMIN_ERRSZ, "%s is not an address of the "
+			    "VM range", e->ip);
+			return -1;
+		}
+	}
+	admin_ids_param(ids, n, &op.param);
+	rc = admin_tx(db, tx_vm_edit, &op, err, "cannot edit VMs");
+	buf_free(&op.param);
+	return rc == -1 ? -1 : op.count;
+}
