@@ -112,6 +112,7 @@ install: all
 	install -m 755 $(O)/qvd-deploy-db $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qa $(DESTDIR)$(SBINDIR)/
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for f in etc/*.conf; do \

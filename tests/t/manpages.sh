@@ -11,4 +11,21 @@ done
 "$QVD_BIN/confdoc" man/node.conf.5.in >"$QVD_WORK/node.conf.5"
 t_ok "node.conf.5 is up to date with defaults.c" \
 	cmp man/node.conf.5 "$QVD_WORK/node.conf.5"
+
+# qa(1): SYNOPSIS is qa --help's usage line; every command is documented.
+syn=$(mandoc -Tascii man/qa.1 | col -b | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
+	sed '1d;$d' | tr -s ' \t\n' ' ' | sed 's/^ //;s/ $//')
+t_is "qa.1 SYNOPSIS matches qa --help" "usage: $syn" \
+	"$("$QVD_BIN/qa" --help | head -1)"
+missing=""
+for c in $("$QVD_BIN/qa" --help | sed -n 's/^  //p' | tr ' ' '_'); do
+	obj=${c%%_*} cmd=${c#*_}
+	case $cmd in
+	prop*) grep -q "^\.It Cm $cmd" man/qa.1 || missing="$missing $c" ;;
+	*) grep -Eq "^\.It Cm $obj $cmd( |\$)|Cm $obj $cmd\$" man/qa.1 ||
+		grep -Eq "^\.It .*Cm $obj $cmd\b" man/qa.1 ||
+		missing="$missing $c" ;;
+	esac
+done
+t_is "every qa command is in qa.1" "$missing" ""
 t_done

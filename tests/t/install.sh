@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# install.sh -- make install honours PREFIX and DESTDIR.
+. "$QVD_TOP/tests/lib/tap.sh"
+
+d="$QVD_WORK/root"
+t_ok "make install" make -s -C "$QVD_TOP" install O="$QVD_BIN" \
+	DESTDIR="$d" PREFIX=/usr
+for f in usr/sbin/qa usr/sbin/qvd-deploy-db usr/share/man/man1/qa.1 \
+	usr/share/man/man5/node.conf.5 usr/share/man/man8/qvd-deploy-db.8 \
+	usr/share/qvd/schema.sql etc/qvd/node.conf; do
+	t_ok "installs /$f" test -s "$d/$f"
+done
+echo "nodename = mine" >"$d/etc/qvd/node.conf"
+make -s -C "$QVD_TOP" install O="$QVD_BIN" DESTDIR="$d" PREFIX=/usr \
+	>/dev/null 2>&1
+t_is "an existing node.conf is kept" "$(cat "$d/etc/qvd/node.conf")" \
+	"nodename = mine"
+t_done
