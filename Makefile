@@ -32,16 +32,23 @@ DBCORE	= $(CORE) db schema
 
 # What qa and the WAT share: the administration layer.
 ADMIN	= admin vmctl di filter table attime ipnet lb $(DBCORE)
+# Unit tests link everything they might test.
+TESTED	= $(ADMIN) nx proc hook provision xsession daemon
 
 DEPLOY_OBJS = deploy $(DBCORE)
 QA_OBJS	= qa qacmd qavm $(ADMIN)
+VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
 
-PROGS	= qvd-deploy-db qa
+PROGS	= qvd-deploy-db qa qvd-vma
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_db
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
 
-all: $(addprefix $(O)/,$(PROGS)) man/node.conf.5
+VMA_KEYS = vma. log. path.run path.log command.nxagent command.x command.user \
+	   command.group command.poweroff command.nxdiag internal.nxagent. \
+	   internal.vma. internal.vm.port.vma
+
+all: $(addprefix $(O)/,$(PROGS)) man/node.conf.5 man/vma.conf.5
 
 $(O):
 	mkdir -p $(O) $(O)/tests $(O)/tools
@@ -61,6 +68,9 @@ $(O)/qvd-deploy-db: $(call obj,$(DEPLOY_OBJS))
 $(O)/qa: $(call obj,$(QA_OBJS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
 
+$(O)/qvd-vma: $(call obj,$(VMA_OBJS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
+
 # The man page of node.conf is generated from the defaults table.
 $(O)/confdoc: $(call obj,tools/confdoc $(CORE))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
@@ -68,12 +78,20 @@ $(O)/confdoc: $(call obj,tools/confdoc $(CORE))
 man/node.conf.5: man/node.conf.5.in defaults.c | $(O)/confdoc
 	$(O)/confdoc man/node.conf.5.in > $@.tmp && mv $@.tmp $@
 
+man/vma.conf.5: man/vma.conf.5.in defaults.c | $(O)/confdoc
+	$(O)/confdoc man/vma.conf.5.in $(VMA_KEYS) > $@.tmp && mv $@.tmp $@
+
+# Are the generated pages in the tree current?
+check-man: $(O)/confdoc
+	$(O)/confdoc man/node.conf.5.in | cmp -s - man/node.conf.5
+	$(O)/confdoc man/vma.conf.5.in $(VMA_KEYS) | cmp -s - man/vma.conf.5
+
 # ---- tests ----
 
 $(O)/tests/%.o: tests/unit/%.c tests/unit/tap.h qvd.h | $(O)
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -c -o $@ $<
 
-$(O)/tests/t_%: $(O)/tests/t_%.o $(O)/tests/tap.o $(call obj,$(ADMIN))
+$(O)/tests/t_%: $(O)/tests/t_%.o $(O)/tests/tap.o $(call obj,$(TESTED))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
 
 unit: all $(addprefix $(O)/tests/,$(UNIT))
@@ -111,6 +129,7 @@ install: all
 		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/qvd
 	install -m 755 $(O)/qvd-deploy-db $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qa $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(O)/qvd-vma $(DESTDIR)$(SBINDIR)/
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
@@ -122,4 +141,4 @@ install: all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit test deps asan fuzz bench install clean
+.PHONY: all unit test deps asan fuzz bench install clean check-man

@@ -86,6 +86,13 @@ log_close(void)
 	logger.use_syslog = 0;
 }
 
+/* The log file's descriptor (-1 if none), kept open across forks. */
+int
+log_fd(void)
+{
+	return logger.fd;
+}
+
 int
 log_enabled(enum log_level level)
 {

@@ -84,6 +84,7 @@ int	 log_open(const char *ident, enum log_level, const char *filename,
 	    int use_syslog, int use_stderr);
 int	 log_open_from_conf(const char *ident, int use_stderr);
 void	 log_close(void);
+int	 log_fd(void);
 int	 log_enabled(enum log_level);
 void	 log_msg(enum log_level, const char *, ...) PRINTFLIKE(2, 3);
 void	 log_vmsg(enum log_level, const char *, va_list);
@@ -706,5 +707,87 @@ int	 qa_vm_counters(struct qa *);
 int	 qa_vm_console(struct qa *);
 int	 qa_vm_ssh(struct qa *);
 int	 qa_vm_vnc(struct qa *);
+
+/* ------------------------------------------------------------------ */
+/* nx.c -- NX option strings, link presets, nxagent's state lines */
+
+#define NX_MAX_PARAMS		256
+
+struct nx_params {		/* the key=value pairs of a VMA call */
+	int		 n;
+	char		*key[NX_MAX_PARAMS];
+	char		*val[NX_MAX_PARAMS];
+};
+
+int	 nx_value_ok(const char *);
+int	 nx_agent_options(const struct nx_params *, int display, int audio,
+	    int slave, int printing, char *out, size_t outsz, char *err,
+	    size_t errsz);
+int	 nx_parse_state_line(const char *line, char *state, size_t statesz);
+const char *nx_x_state(const char *nx_state);
+int	 nx_link(const char *link, char *out, size_t outsz);
+
+/* ------------------------------------------------------------------ */
+/* proc.c -- child processes: spawn, wait, kill, drop privileges */
+
+struct proc_spec {
+	char *const	*argv;
+	char *const	*envp;		/* NULL: inherit, and search PATH */
+	int		 stdin_fd;	/* -1: /dev/null */
+	int		 stdout_fd;
+	int		 stderr_fd;
+	int		 new_session;	/* setsid(): its own process group */
+	const char	*cwd;
+	int		 drop;		/* become user/uid/gid */
+	const char	*user;
+	uid_t		 uid;
+	gid_t		 gid;
+};
+
+pid_t	 proc_spawn(const struct proc_spec *, char *err, size_t errsz);
+int	 proc_wait(pid_t, int timeout_ms, int *status);
+void	 proc_kill_group(pid_t, int grace_ms);
+void	 proc_status_str(int status, char *out, size_t outsz);
+int	 proc_run(char *const *argv, int timeout_ms, int out_fd, char *err,
+	    size_t errsz);
+pid_t	 proc_detach(void);
+int	 proc_drop_privileges(const char *user, uid_t, gid_t, char *err,
+	    size_t errsz);
+int	 proc_user(const char *name, uid_t *, gid_t *, char *home,
+	    size_t homesz);
+
+/* ------------------------------------------------------------------ */
+/* hook.c -- the VMA's hooks (manual chapter 15) */
+
+int	 hook_run(const char *key, const struct nx_params *,
+	    const char *const *extra, int detached);
+
+/* ------------------------------------------------------------------ */
+/* provision.c -- the session user's account and home (VMA) */
+
+int	 provision_name_ok(const char *);
+int	 provision_user(const struct nx_params *, char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* xsession.c -- the X session: nxagent as the user, its state files */
+
+int	 xs_write_file(const char *path, const char *text, mode_t mode);
+int	 xs_set_state(const char *nx_state);
+const char *xs_x_state(long long *since);
+pid_t	 xs_agent_pid(void);
+int	 xs_signal(int sig);
+int	 xs_write_options(const struct nx_params *, char *err, size_t errsz);
+int	 xs_start(const struct nx_params *);
+
+/* ------------------------------------------------------------------ */
+/* daemon.c -- detaching, locked pid files, signals through a pipe */
+
+int	 daemon_detach(char *err, size_t errsz);
+int	 daemon_pidfile(const char *path, char *err, size_t errsz);
+void	 daemon_pidfile_remove(void);
+void	 daemon_forget_pidfile(void);
+int	 sig_pipe_init(const int *sigs);
+int	 sig_pipe_next(void);
+void	 sig_pipe_child(void);
 
 #endif /* QVD_H */

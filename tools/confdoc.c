@@ -34,21 +34,43 @@ type_name(const struct conf_default *d)
 	}
 }
 
+static const char *const *prefixes;	/* NULL: every key */
+
+static int
+wanted(const char *key)
+{
+	int i;
+
+	if (prefixes == NULL)
+		return 1;
+	for (i = 0; prefixes[i] != NULL; i++)
+		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 print_table(void)
 {
 	size_t i;
 	int open = 0;
+	const char *group = NULL;
 
 	for (i = 0; i < conf_ndefaults; i++) {
 		const struct conf_default *d = &conf_defaults[i];
 
 		if (d->type == CT_GROUP) {
+			group = d->key;
+			continue;
+		}
+		if (!wanted(d->key))
+			continue;
+		if (group != NULL) {
 			if (open)
 				puts(".El");
-			printf(".Ss %s\n.Bl -tag -width Ds\n", d->key);
+			printf(".Ss %s\n.Bl -tag -width Ds\n", group);
 			open = 1;
-			continue;
+			group = NULL;
 		}
 		printf(".It Cm %s Pq ", d->key);
 		put_text(type_name(d));
@@ -77,10 +99,12 @@ main(int argc, char **argv)
 	char line[1024];
 	FILE *fp;
 
-	if (argc != 2 || (fp = fopen(argv[1], "r")) == NULL) {
-		fprintf(stderr, "usage: confdoc template\n");
+	if (argc < 2 || (fp = fopen(argv[1], "r")) == NULL) {
+		fprintf(stderr, "usage: confdoc template [key-prefix ...]\n");
 		return 2;
 	}
+	if (argc > 2)
+		prefixes = (const char *const *)argv + 2;
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		if (strcmp(line, "@KEYS@\n") == 0)
 			print_table();

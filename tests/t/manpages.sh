@@ -8,9 +8,8 @@ for page in man/*.[158]; do
 	t_is "$page: mandoc -Tlint clean" \
 		"$(mandoc -Tlint -W warning "$page" 2>&1)" ""
 done
-"$QVD_BIN/confdoc" man/node.conf.5.in >"$QVD_WORK/node.conf.5"
-t_ok "node.conf.5 is up to date with defaults.c" \
-	cmp man/node.conf.5 "$QVD_WORK/node.conf.5"
+t_ok "node.conf.5 and vma.conf.5 are up to date with defaults.c" \
+	make -s -C "$QVD_TOP" check-man O="$QVD_BIN"
 
 # qa(1): SYNOPSIS is qa --help's usage line; every command is documented.
 syn=$(mandoc -Tascii man/qa.1 | col -b | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
