@@ -38,8 +38,10 @@ TESTED	= $(ADMIN) nx proc hook provision xsession daemon
 DEPLOY_OBJS = deploy $(DBCORE)
 QA_OBJS	= qa qacmd qavm $(ADMIN)
 VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
+NODE_OBJS = hkd vmh lxc net job vmarpc hostload ipnet proc daemon xsession \
+	    nx hook provision $(DBCORE)
 
-PROGS	= qvd-deploy-db qa qvd-vma
+PROGS	= qvd-deploy-db qa qvd-vma qvd-node
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_db
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
@@ -70,6 +72,9 @@ $(O)/qa: $(call obj,$(QA_OBJS))
 
 $(O)/qvd-vma: $(call obj,$(VMA_OBJS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
+
+$(O)/qvd-node: $(call obj,$(NODE_OBJS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
 
 # The man page of node.conf is generated from the defaults table.
 $(O)/confdoc: $(call obj,tools/confdoc $(CORE))
@@ -130,6 +135,7 @@ install: all
 	install -m 755 $(O)/qvd-deploy-db $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qa $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-vma $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(O)/qvd-node $(DESTDIR)$(SBINDIR)/
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/

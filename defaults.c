@@ -392,6 +392,9 @@ const struct conf_default conf_defaults[] = {
 	    "overlayfs|unionfs-fuse|aufs|bind|btrfs", "Union mount type."),
 	B("vm.lxc.unionfs.bind.ro", "1", "Bind mounts read-only."),
 	I("vm.lxc.cpuset.size", "4", 1, 4096, "CPUs per container."),
+	B("vm.lxc.cgroup.limits", "0",
+	    "Limit each container's memory to its OSF's (needs a cgroup "
+	    "setup LXC can write)."),
 	B("vm.lxc.home.per.user", "0",
 	    "Homes per user rather than per VM."),
 	S("internal.vm.lxc.conf.extra", "", "Appended to each LXC config."),

@@ -245,6 +245,41 @@ proc_run(char *const *argv, int timeout_ms, int out_fd, char *err,
 }
 
 /*
+ * proc_run, with the command's output (the last outsz - 1 bytes of it)
+ * in out: what tar or lxc-start said when they failed.
+ */
+int
+proc_run_capture(char *const *argv, int timeout_ms, char *out, size_t outsz)
+{
+	char path[] = "/tmp/qvd-run.XXXXXX", err[256];
+	off_t size;
+	ssize_t n;
+	int fd, rc;
+
+	out[0] = '\0';
+	if ((fd = mkstemp(path)) == -1)
+		return proc_run(argv, timeout_ms, -1, out, outsz);
+	unlink(path);
+	rc = proc_run(argv, timeout_ms, fd, err, sizeof(err));
+	size = lseek(fd, 0, SEEK_END);
+	if (size > 0) {
+		off_t from = size > (off_t)outsz - 1 ? size - (off_t)outsz + 1 :
+		    0;
+
+		n = pread(fd, out, outsz - 1, from);
+		out[n > 0 ? n : 0] = '\0';
+		str_trim(out);
+		for (char *c = out; *c; c++)	/* one line, for a log or a row */
+			if (*c == '\n' || *c == '\r')
+				*c = ';';
+	}
+	if (rc != 0 && out[0] == '\0')
+		str_copy(out, err, outsz);
+	close(fd);
+	return rc;
+}
+
+/*
  * Fork a detached process (its own session, not our child).  It keeps
  * none of our descriptors but 0-2 and the log: no socket, lock or pipe
  * of ours lives on in it.

@@ -750,6 +750,8 @@ void	 proc_kill_group(pid_t, int grace_ms);
 void	 proc_status_str(int status, char *out, size_t outsz);
 int	 proc_run(char *const *argv, int timeout_ms, int out_fd, char *err,
 	    size_t errsz);
+int	 proc_run_capture(char *const *argv, int timeout_ms, char *out,
+	    size_t outsz);
 pid_t	 proc_detach(void);
 int	 proc_drop_privileges(const char *user, uid_t, gid_t, char *err,
 	    size_t errsz);
@@ -789,5 +791,154 @@ void	 daemon_forget_pidfile(void);
 int	 sig_pipe_init(const int *sigs);
 int	 sig_pipe_next(void);
 void	 sig_pipe_child(void);
+
+/* ------------------------------------------------------------------ */
+/* job.c -- slow work in forked workers, reported to the poll() loop */
+
+#define JOB_MAX		256
+#define JOB_OUT_MAX	1024
+
+struct job {
+	pid_t		 pid;		/* 0 when idle */
+	int		 fd;		/* the worker's output */
+	long long	 deadline;	/* mono_ms() */
+	char		 what[64];
+	char		 out[JOB_OUT_MAX];
+	size_t		 outlen;
+	void		(*done)(struct job *, int ok, const char *out);
+	void		*ctx;
+};
+
+int	 job_start(struct job *, const char *what, int timeout_ms,
+	    int (*fn)(void *arg, char *out, size_t outsz), void *arg,
+	    void (*done)(struct job *, int ok, const char *out), void *ctx);
+int	 job_active(const struct job *);
+void	 job_poll(void);
+void	 job_cancel(struct job *);
+int	 job_next_timeout(int max);
+int	 job_count(void);
+
+/* ------------------------------------------------------------------ */
+/* vmarpc.c -- calling a VMA */
+
+int	 vma_call(const char *addr, int port, const char *method,
+	    const char *query, int timeout_ms, char *out, size_t outsz);
+
+/* ------------------------------------------------------------------ */
+/* hostload.c -- this node's free memory and idle CPU */
+
+double	 hostload_free_ram_mb(void);
+double	 hostload_idle_cpu(void);
+
+/* ------------------------------------------------------------------ */
+/* net.c -- the VM bridge and the VMs' host-side interfaces */
+
+int	 net_link_exists(const char *);
+int	 net_ensure_bridge(const struct ipnet *, const char *address,
+	    int *created, char *err, size_t errsz);
+void	 net_vm_iface(long long vm_id, char *out, size_t outsz);
+int	 net_link_del(const char *, char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* lxc.c (and later others) -- hypervisors behind one table */
+
+struct vm_info {		/* what a hypervisor needs to run a VM */
+	long long	 id;
+	char		 name[72];
+	long long	 user_id;
+	char		 login[72];
+	long long	 osf_id;
+	long long	 di_id;
+	char		 di_path[512];	/* file name in path.storage.images */
+	long long	 memory;	/* MB */
+	long long	 storage_mb;	/* 0: no persistent home */
+	int		 use_overlay;
+	char		 ip[16];
+	char		 mac[24];
+	char		 iface[16];	/* host side of its interface */
+};
+
+struct hypervisor {
+	const char	*name;
+	/* these run in jobs; out gets a reason, or the VM's pid on start */
+	int		(*start)(const struct vm_info *, char *out, size_t);
+	int		(*stop)(const struct vm_info *, int timeout_s, char *out,
+			    size_t);
+	int		(*kill)(const struct vm_info *, char *out, size_t);
+	int		(*cleanup)(const struct vm_info *, int failed, char *out,
+			    size_t);
+	/* cheap, in the loop */
+	int		(*alive)(const struct vm_info *, pid_t);
+	pid_t		(*running)(long long vm_id);
+};
+
+extern const struct hypervisor hv_lxc;
+pid_t	 lxc_running(long long vm_id);
+
+/* ------------------------------------------------------------------ */
+/* hkd.c -- the node daemon; vmh.c -- its VMs */
+
+struct node {
+	struct db	*db;
+	long long	 host_id;
+	char		 name[128];
+	char		 address[128];
+	const struct hypervisor *hv;
+	int		 stopping;	/* shutting down: no new starts */
+	int		 blocked;	/* host_runtimes.blocked */
+	int		 recheck;	/* look for commands again now */
+};
+
+enum vm_phase {
+	VMP_QUEUED,		/* starting: waiting for a start slot */
+	VMP_SETUP,		/* starting: storage and lxc-start */
+	VMP_WAIT_VMA,		/* starting: until the VMA answers */
+	VMP_RUNNING,
+	VMP_SHUTDOWN,		/* stopping: the VMA powers it off */
+	VMP_STOP,		/* stopping: the halt signal, then kill */
+	VMP_KILL,		/* zombie */
+	VMP_CLEANUP,		/* unmount, remove, release */
+	VMP_DONE
+};
+
+struct vm {
+	struct vm_info	 info;
+	const struct hypervisor *hv;
+	enum vm_phase	 phase;
+	char		 db_state[16];	/* vm_runtimes.vm_state as we left it */
+	pid_t		 pid;		/* the container's init */
+	struct job	 job;
+	long long	 since;		/* mono_ms() of the phase change */
+	long long	 next_ping;
+	long long	 last_ok;
+	long long	 wait_ms;
+	long long	 retry_at;
+	int		 failures;
+	int		 stop_asked;
+	int		 restart;	/* start again once stopped */
+	int		 adopted;	/* found running at startup */
+	int		 no_db;		/* its row is not ours: do not write */
+	int		 poweroff_sent;
+	char		 failure[512];	/* why the start failed */
+	char		 rpc_method[16];
+	char		 rpc_query[256];
+	char		 pend_method[16];
+	char		 pend_query[256];
+	struct vm	*next;
+};
+
+struct vm *vmh_find(long long id);
+struct vm *vmh_list(void);
+int	 vmh_count(void);
+void	 vmh_tick(struct node *);
+void	 vmh_start(struct node *, long long id);
+void	 vmh_adopt(struct node *, long long id, const char *db_state,
+	    pid_t pid);
+void	 vmh_reap_stray(struct node *, long long id);
+void	 vmh_stop(struct node *, long long id);
+void	 vmh_rpc(long long id, const char *method, const char *query);
+void	 vmh_restart(struct node *, long long id);
+void	 vmh_stop_all(struct node *);
+int	 vmh_empty(void);
 
 #endif /* QVD_H */

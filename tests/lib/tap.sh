@@ -81,6 +81,9 @@ q() {
 		"$(sed -n 's/^database.name = //p' "$QVD_CONF")" -c "$1"
 }
 
+# row_is SQL WANT: the query's answer is WANT.
+row_is() { [ "$(q "$1")" = "$2" ]; }
+
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	_t=$(($1 * 10)); shift

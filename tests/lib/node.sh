@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# tests/lib/node.sh -- a QVD node in a network namespace of its own,
+# running real LXC containers from the test image (sourced after tap.sh).
+
+NS=qvdt$$
+NODE_CONF=$QVD_WORK/node1.conf
+STORAGE=$QVD_WORK/storage
+
+# The test image, built once per build and reused (tests/mkimage).
+test_image() {
+	img="$QVD_BIN/test-image.tar.gz"
+	if [ ! -s "$img" ] || [ "$QVD_BIN/qvd-vma" -nt "$img" ] ||
+	    [ "$QVD_TOP/tests/mkimage" -nt "$img" ]; then
+		sh "$QVD_TOP/tests/mkimage" "$img" "$QVD_BIN" >&2 || return 1
+	fi
+	echo "$img"
+}
+
+# node.conf for node1, the farm's settings, the namespace.
+node_setup() {
+	mkdir -p "$STORAGE/staging" "$QVD_WORK/run"
+	cp "$QVD_CONF" "$NODE_CONF"
+	cat >>"$NODE_CONF" <<EOC
+path.run = $QVD_WORK/run
+log.filename = $QVD_WORK/node.log
+log.level = DEBUG
+EOC
+	qa config set vm.hypervisor=lxc path.storage.root="$STORAGE" \
+		vm.network.ip.start=10.3.15.50 vm.network.netmask=24 \
+		vm.network.gateway=10.3.15.1 vm.network.bridge=qvdbr \
+		internal.hkd.lxc.timeout.on_state.stopping.shutdown.waiting_for_lxc=20 \
+		internal.hkd.lxc.timeout.on_state.stopping.stop.waiting_for_lxc=5 \
+		>/dev/null
+	qa host add name=node1 address=10.3.15.2 >/dev/null
+	ip netns add "$NS"
+	ip netns exec "$NS" ip link set lo up
+}
+
+# "ip netns exec" gives the node the namespace's /sys, which LXC reads,
+# in a mount namespace of its own: the node's mounts are seen through it.
+in_ns() { ip netns exec "$NS" "$@"; }
+
+start_node() {
+	ip netns exec "$NS" qvd-node -f -c "$NODE_CONF" \
+		>>"$QVD_WORK/node.out" 2>&1 &
+	NODE=$!		# ip netns exec execs: this is qvd-node
+	wait_for 10 row_is "SELECT state FROM host_runtimes WHERE host_id = 1" \
+		running
+}
+
+stop_node() {
+	kill -TERM "$NODE" 2>/dev/null
+	wait_for 60 sh -c "! kill -0 $NODE 2>/dev/null"
+	wait "$NODE" 2>/dev/null
+}
+
+vm_state() { q "SELECT vm_state FROM vm_runtimes WHERE vm_id = $1"; }
+vm_state_is() { [ "$(vm_state "$1")" = "$2" ]; }
+
+# The mounts the node sees.
+node_mounts() {
+	if kill -0 "${NODE:-0}" 2>/dev/null; then
+		nsenter -t "$NODE" -m cat /proc/mounts
+	else
+		cat /proc/mounts
+	fi
+}
+
+# A file inside VM $1's container.
+in_vm() {
+	_p=$(q "SELECT vm_pid FROM vm_runtimes WHERE vm_id = $1")
+	shift
+	nsenter -t "$_p" -m "$@"
+}
+
+# Nothing of VM $1 left: no container, mount, interface or process.
+vm_gone() {
+	! in_ns lxc-info -n "qvd-$1" -P "$QVD_WORK/run/lxc" -s 2>/dev/null |
+		grep -q RUNNING &&
+	! node_mounts | grep -q " $STORAGE/rootfs/$1-fs " &&
+	! in_ns ip link show "qvd$1" >/dev/null 2>&1 &&
+	[ ! -d "$QVD_WORK/run/lxc/qvd-$1" ]
+}
+
+node_cleanup() {
+	[ -n "${NODE:-}" ] && kill -9 "$NODE" 2>/dev/null
+	for c in $(ls "$QVD_WORK/run/lxc" 2>/dev/null); do
+		in_ns lxc-stop -k -n "$c" -P "$QVD_WORK/run/lxc" 2>/dev/null
+	done
+	grep " $STORAGE/" /proc/mounts | awk '{ print $2 }' | sort -r |
+		while read -r m; do umount -l "$m"; done
+	ip netns del "$NS" 2>/dev/null
+}
