@@ -140,6 +140,10 @@ install: all
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(UNITDIR)
+	for f in etc/*.service; do \
+		sed 's|/usr/local/sbin|$(SBINDIR)|g' $$f > \
+			$(DESTDIR)$(UNITDIR)/$${f#etc/}; done
 	for f in etc/*.conf; do \
 		[ -e $(DESTDIR)$(SYSCONFDIR)/qvd/$${f#etc/} ] || \
 		install -m 640 $$f $(DESTDIR)$(SYSCONFDIR)/qvd/; done

@@ -149,6 +149,7 @@ db_queryv(struct db *db, const char *sql, int nparams,
 		    sizeof(db->err));
 		return NULL;
 	}
+	db->nqueries++;
 	res = PQexecParams(db->pg, sql, nparams, NULL, params, NULL,
 	    NULL, 0);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;

@@ -375,6 +375,7 @@ struct db {
 	int		 backoff_ms;
 	char		 err[512];
 	char		 sqlstate[6];
+	long long	 nqueries;	/* statements sent, for benchmarks */
 };
 
 struct db *db_open(char *err, size_t errsz);

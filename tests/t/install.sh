@@ -7,12 +7,18 @@ t_ok "make install" make -s -C "$QVD_TOP" install O="$QVD_BIN" \
 	DESTDIR="$d" PREFIX=/usr
 for f in usr/sbin/qa usr/sbin/qvd-deploy-db usr/share/man/man1/qa.1 \
 	usr/share/man/man5/node.conf.5 usr/share/man/man8/qvd-deploy-db.8 \
-	usr/share/qvd/schema.sql etc/qvd/node.conf; do
+	usr/share/qvd/schema.sql etc/qvd/node.conf usr/sbin/qvd-node \
+	usr/sbin/qvd-vma usr/share/man/man8/qvd-node.8 \
+	usr/share/man/man8/qvd-vma.8 usr/share/man/man5/vma.conf.5 \
+	usr/lib/systemd/system/qvd-node.service; do
 	t_ok "installs /$f" test -s "$d/$f"
 done
 echo "nodename = mine" >"$d/etc/qvd/node.conf"
 make -s -C "$QVD_TOP" install O="$QVD_BIN" DESTDIR="$d" PREFIX=/usr \
 	>/dev/null 2>&1
+t_like "the unit runs the installed binary" \
+	"$(cat "$d/usr/lib/systemd/system/qvd-node.service")" \
+	"ExecStart=/usr/sbin/qvd-node -f"
 t_is "an existing node.conf is kept" "$(cat "$d/etc/qvd/node.conf")" \
 	"nodename = mine"
 t_done

@@ -169,6 +169,13 @@ t_is "and its VM released" "$(q "SELECT vm_state || ' ' ||
 	coalesce(host_id::text, '-') FROM vm_runtimes WHERE vm_id = 4")" \
 	"stopped -"
 
+# --- pid file, SIGHUP ---
+t_is "the pid file holds the node's pid" \
+	"$(cat "$QVD_WORK/run/qvd-hkd.pid")" "$NODE"
+kill -HUP "$NODE"
+t_ok "SIGHUP reloads the configuration" wait_for 5 grep -q \
+	"configuration reloaded (SIGHUP)" "$QVD_WORK/node.out"
+
 # --- SIGTERM: an orderly stop of everything ---
 stop_node
 t_ok "SIGTERM stops the node" sh -c "! kill -0 $NODE 2>/dev/null"
