@@ -33,16 +33,16 @@ DBCORE	= $(CORE) db schema
 # What qa and the WAT share: the administration layer.
 ADMIN	= admin vmctl di filter table attime ipnet lb $(DBCORE)
 # Unit tests link everything they might test.
-TESTED	= $(ADMIN) nx proc hook provision xsession daemon
+TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay
 
 DEPLOY_OBJS = deploy $(DBCORE)
 QA_OBJS	= qa qacmd qavm $(ADMIN)
 VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
-NODE_OBJS = hkd vmh lxc net job vmarpc hostload ipnet proc daemon xsession \
-	    nx hook provision $(DBCORE)
+NODE_OBJS = hkd vmh lxc net job vmarpc hostload proc daemon l7r l7rsession \
+	    auth relay lb admin ipnet $(DBCORE)
 
 PROGS	= qvd-deploy-db qa qvd-vma qvd-node
-UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_db
+UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_relay t_db
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
 
@@ -99,7 +99,13 @@ $(O)/tests/%.o: tests/unit/%.c tests/unit/tap.h qvd.h | $(O)
 $(O)/tests/t_%: $(O)/tests/t_%.o $(O)/tests/tap.o $(call obj,$(TESTED))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
 
-unit: all $(addprefix $(O)/tests/,$(UNIT))
+$(O)/tests/tunnel: $(O)/tests/tunnel.o $(call obj,relay $(CORE))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
+
+$(O)/tests/tunnel.o: tests/tools/tunnel.c qvd.h | $(O)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+unit: all $(addprefix $(O)/tests/,$(UNIT)) $(O)/tests/tunnel
 
 test: deps
 	$(MAKE) all unit

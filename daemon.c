@@ -112,6 +112,31 @@ daemon_forget_pidfile(void)
 	pidfile_fd = -1;
 }
 
+/* Write a small file atomically (a temporary file, then rename). */
+int
+file_write_atomic(const char *path, const char *text, mode_t mode)
+{
+	char tmp[600];
+	int fd;
+	size_t n = strlen(text);
+
+	str_fmt(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode))
+	    == -1)
+		return -1;
+	if (write(fd, text, n) != (ssize_t)n || fsync(fd) == -1) {
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 on_signal(int sig)
 {

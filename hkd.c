@@ -28,7 +28,8 @@ struct timer {
 	long long	 next;		/* mono_ms() */
 };
 
-enum { T_HEARTBEAT, T_CLUSTER, T_VMCMD, T_HOSTCMD, T_EXPIRE, T_COUNT };
+enum { T_HEARTBEAT, T_CLUSTER, T_VMCMD, T_HOSTCMD, T_EXPIRE, T_L7RKILL,
+	T_COUNT };
 
 static struct timer timers[T_COUNT] = {
 	{ "internal.hkd.agent.ticker.delay", 5, 0 },
@@ -36,6 +37,7 @@ static struct timer timers[T_COUNT] = {
 	{ "internal.hkd.agent.vm_command_handler.delay", 61, 0 },
 	{ "internal.hkd.agent.command_handler.delay", 60, 0 },
 	{ "internal.hkd.agent.expiration_monitor.delay", 3600, 0 },
+	{ "internal.hkd.agent.l7rkiller.delay", 61, 0 },
 };
 
 static void NORETURN
@@ -79,6 +81,7 @@ set_host_state(const char *state)
 	char h[24], pid[24];
 
 	log_info("node %s: %s", node.name, state);
+	l7r_publish(state, node.blocked);
 	return db_exec(node.db, "UPDATE host_runtimes SET state = $2, pid = $3, "
 	    "ok_ts = localtimestamp WHERE host_id = $1", 3, id_str(h), state,
 	    db_fmt_int(pid, getpid()));
@@ -260,8 +263,10 @@ heartbeat(void)
 			node.recheck = !b;	/* pending starts may go now */
 		}
 		node.blocked = b;
+		l7r_publish(node.stopping ? "stopping" : "running", b);
 	}
 	db_clear(res);
+	l7r_flush_counters(&node);
 }
 
 /*
@@ -452,13 +457,20 @@ notifications(void)
 	while (db_wait_notify(node.db, 0, ch, sizeof(ch)) == 1) {
 		log_debug("NOTIFY %s", ch);
 		if (strcmp(ch, "qvd_config_changed") == 0) {
+			char err[256];
+
 			db_load_config(node.db);
 			reset_timers();
+			if (l7r_load_tls(&node, err, sizeof(err)) == -1)
+				log_error("L7R: certificate not reloaded: %s",
+				    err);
 			log_info("configuration reloaded");
 		} else if (str_has_prefix(ch, "qvd_cmd_for_vm_on_host"))
 			timers[T_VMCMD].next = 0;
 		else if (str_has_prefix(ch, "qvd_cmd_for_host"))
 			timers[T_HOSTCMD].next = 0;
+		else if (str_has_prefix(ch, "qvd_cmd_for_user_on_host"))
+			timers[T_L7RKILL].next = 0;
 	}
 }
 
@@ -499,18 +511,24 @@ static void
 loop(const char *cfile)
 {
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, 0 };
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int was_stopping = 0;
 
 	pfd[0].fd = sig_pipe_init(sigs);
 	pfd[0].events = POLLIN;
 	for (;;) {
-		pfd[1].fd = db_socket(node.db);
+		pfd[1].fd = node.l7r_fd;
 		pfd[1].events = POLLIN;
-		poll(pfd, pfd[1].fd >= 0 ? 2 : 1, job_next_timeout(TICK_MS));
+		pfd[1].revents = 0;
+		pfd[2].fd = db_socket(node.db);
+		pfd[2].events = POLLIN;
+		poll(pfd, 3, job_next_timeout(TICK_MS));
 		handle_signals(cfile);
+		if (node.l7r_fd != -1 && (pfd[1].revents & POLLIN))
+			l7r_accept(&node);
+		l7r_reap(&node);
 		if (db_ensure(node.db) == 0) {
-			if (node.db->backoff_ms == 0 && pfd[1].fd !=
+			if (node.db->backoff_ms == 0 && pfd[2].fd !=
 			    db_socket(node.db))
 				listen_all();
 			notifications();
@@ -519,6 +537,7 @@ loop(const char *cfile)
 		if (node.stopping && !was_stopping) {
 			was_stopping = 1;
 			set_host_state("stopping");
+			l7r_close(&node);
 			vmh_stop_all(&node);
 		}
 		if (due(T_HEARTBEAT)) {
@@ -535,6 +554,8 @@ loop(const char *cfile)
 		}
 		if (due(T_EXPIRE))
 			expirations();
+		if (due(T_L7RKILL))
+			l7r_kill_aborted(&node);
 		job_poll();
 		vmh_tick(&node);
 		if (node.stopping && vmh_empty())
@@ -643,6 +664,12 @@ main(int argc, char **argv)
 	if (daemon_pidfile(conf_get("hkd.pid_file"), err, sizeof(err)) == -1) {
 		fprintf(stderr, "qvd-node: %s\n", err);
 		log_fatal("%s", err);
+		return 1;
+	}
+	node.l7r_fd = -1;
+	if (l7r_open(&node, err, sizeof(err)) == -1) {
+		fprintf(stderr, "qvd-node: L7R: %s\n", err);
+		log_fatal("L7R: %s", err);
 		return 1;
 	}
 	set_host_state("starting");

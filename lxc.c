@@ -254,7 +254,7 @@ write_config(const struct vm_info *v, const struct lxc_paths *p,
 	if (extra != NULL && *extra != '\0')
 		buf_printf(&b, "%s\n", extra);
 	str_fmt(path, sizeof(path), "%s/config", p->dir);
-	rc = mkdirs(p->dir, 0700) == -1 || xs_write_file(path, buf_str(&b),
+	rc = mkdirs(p->dir, 0700) == -1 || file_write_atomic(path, buf_str(&b),
 	    0600) == -1 ? -1 : 0;
 	if (rc == -1)
 		str_fmt(out, outsz, "cannot write %s: %s", path, strerror(errno));

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -774,7 +775,6 @@ int	 provision_user(const struct nx_params *, char *err, size_t errsz);
 /* ------------------------------------------------------------------ */
 /* xsession.c -- the X session: nxagent as the user, its state files */
 
-int	 xs_write_file(const char *path, const char *text, mode_t mode);
 int	 xs_set_state(const char *nx_state);
 const char *xs_x_state(long long *since);
 pid_t	 xs_agent_pid(void);
@@ -786,6 +786,7 @@ int	 xs_start(const struct nx_params *);
 /* daemon.c -- detaching, locked pid files, signals through a pipe */
 
 int	 daemon_detach(char *err, size_t errsz);
+int	 file_write_atomic(const char *path, const char *text, mode_t mode);
 int	 daemon_pidfile(const char *path, char *err, size_t errsz);
 void	 daemon_pidfile_remove(void);
 void	 daemon_forget_pidfile(void);
@@ -885,6 +886,8 @@ struct node {
 	char		 name[128];
 	char		 address[128];
 	const struct hypervisor *hv;
+	int		 l7r_fd;	/* the L7R's listener, -1 if none */
+	struct ssl_ctx_st *l7r_tls;	/* NULL: plain HTTP (l7r.use_ssl=0) */
 	int		 stopping;	/* shutting down: no new starts */
 	int		 blocked;	/* host_runtimes.blocked */
 	int		 recheck;	/* look for commands again now */
@@ -941,5 +944,97 @@ void	 vmh_rpc(long long id, const char *method, const char *query);
 void	 vmh_restart(struct node *, long long id);
 void	 vmh_stop_all(struct node *);
 int	 vmh_empty(void);
+
+/* ------------------------------------------------------------------ */
+/* relay.c -- the byte pump of the NX tunnel */
+
+struct relay_stats {
+	unsigned long long up;		/* from the connection */
+	unsigned long long down;	/* to the connection */
+};
+
+int	 relay_run(struct conn *, int fd, volatile sig_atomic_t *stop,
+	    struct relay_stats *);
+
+/* ------------------------------------------------------------------ */
+/* auth.c -- the L7R's authentication plugins */
+
+struct auth_result {
+	long long	 user_id;
+	char		 login[128];	/* normalised */
+};
+
+int	 auth_check(struct db *, const char *login, const char *password,
+	    struct auth_result *, char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* l7r.c, l7rsession.c -- the layer-7 router */
+
+#define L7R_MAX_CHILDREN	4096
+#define L7R_THROTTLE_SLOTS	1024
+
+enum l7r_counter {		/* host_counters, counted by the children */
+	LC_HTTP, LC_AUTH, LC_AUTH_OK, LC_NX, LC_NX_OK, LC_SHORT, LC_N
+};
+
+struct l7r_slot {		/* one per connection's child */
+	pid_t		 pid;
+	unsigned char	 addr[16];	/* the peer, IPv4 mapped into IPv6 */
+	int		 authenticated;
+	long long	 vm_id;		/* the session's VM, once it has one */
+};
+
+struct l7r_throttle {		/* failed logins of one address */
+	unsigned char	 addr[16];
+	int		 used;
+	int		 failures;
+	long long	 window_start;	/* epoch seconds */
+	long long	 blocked_until;
+};
+
+/* Shared between the node and its L7R children (mmap before forking):
+ * /qvd/ping is answered from here, without the database. */
+struct l7r_shared {
+	char		 state[16];	/* host_runtimes.state */
+	int		 blocked;
+	unsigned long long counters[LC_N];
+	char		 lock;
+	struct l7r_throttle throttle[L7R_THROTTLE_SLOTS];
+	struct l7r_slot	 slots[L7R_MAX_CHILDREN];
+};
+
+struct l7r_req {		/* a connection's child and its request */
+	struct node	*n;
+	struct conn	*c;
+	struct db	*db;		/* the child's own, opened on use */
+	struct l7r_slot	*slot;
+	unsigned char	 addr[16];
+	char		 peer[64];
+	struct auth_result auth;
+	int		 authed;
+	unsigned char	 auth_key[32];	/* digest of the accepted credentials */
+	const struct http_msg *m;
+	size_t		 m_len;		/* bytes of the request head */
+	char		 path[256];
+	const char	*query;
+	size_t		 qlen;
+};
+
+int	 l7r_open(struct node *, char *err, size_t errsz);
+int	 l7r_load_tls(struct node *, char *err, size_t errsz);
+void	 l7r_accept(struct node *);
+void	 l7r_reap(struct node *);
+void	 l7r_publish(const char *state, int blocked);
+void	 l7r_flush_counters(struct node *);
+void	 l7r_kill_aborted(struct node *);
+void	 l7r_close(struct node *);
+void	 l7r_count(enum l7r_counter);
+int	 l7r_reply(struct l7r_req *, int status, const char *fmt, ...)
+	    PRINTFLIKE(3, 4);
+int	 l7r_progress(struct l7r_req *, const char *fmt, ...)
+	    PRINTFLIKE(2, 3);
+struct db *l7r_db(struct l7r_req *);
+int	 l7r_connect_to_vm(struct l7r_req *);
+int	 l7r_stop_vm(struct l7r_req *);
 
 #endif /* QVD_H */

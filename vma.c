@@ -162,6 +162,7 @@ rpc_x_start(struct rpc *r)
 			fail(r, "%s", err);
 			goto out;
 		}
+		xs_set_state("initiating");	/* "starting" until it resumes */
 		xs_signal(SIGHUP);
 		if (action_hook("connect", &r->p, x) == -1) {
 			fail(r, "the connect hook failed");

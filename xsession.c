@@ -32,31 +32,6 @@ paths(void)
 	str_fmt(pid_path, sizeof(pid_path), "%s/nxagent.pid", run);
 }
 
-/* Write a small file atomically (a temporary file, then rename). */
-int
-xs_write_file(const char *path, const char *text, mode_t mode)
-{
-	char tmp[600];
-	int fd;
-	size_t n = strlen(text);
-
-	str_fmt(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode))
-	    == -1)
-		return -1;
-	if (write(fd, text, n) != (ssize_t)n || fsync(fd) == -1) {
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, path) == -1) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
 static int
 read_small(const char *path, char *out, size_t outsz)
 {
@@ -80,7 +55,7 @@ xs_set_state(const char *nx_state)
 
 	paths();
 	str_fmt(text, sizeof(text), "%s:%lld\n", nx_state, wall_ms() / 1000);
-	return xs_write_file(state_path, text, 0644);
+	return file_write_atomic(state_path, text, 0644);
 }
 
 /* nxagent's pid from its pid file, 0 if none. */
@@ -410,7 +385,7 @@ handle_line(struct session *s, const char *line)
 		pidfile[strcspn(pidfile, "'")] = '\0';
 		if (num_parse(pidfile, 2, 1 << 22, &pid, &why) == 0) {
 			str_fmt(pidfile, sizeof(pidfile), "%lld\n", pid);
-			xs_write_file(pid_path, pidfile, 0644);
+			file_write_atomic(pid_path, pidfile, 0644);
 		}
 	}
 	if (nx_parse_state_line(line, nx, sizeof(nx)) &&
@@ -521,13 +496,13 @@ write_side_files(const struct nx_params *p)
 	if (key != NULL) {
 		str_fmt(path, sizeof(path), "%s",
 		    conf_get("internal.vma.slave.config"));
-		xs_write_file(path, key, 0600);
+		file_write_atomic(path, key, 0600);
 	}
 	str_fmt(text, sizeof(text), "qvd.printing.enabled=%d\nqvd.client.os="
 	    "%s\nqvd.printing.port=%lld\n", conf_bool("vma.printing.enable"),
 	    param(p, "qvd.client.os") ? param(p, "qvd.client.os") : "linux",
 	    conf_int("internal.nxagent.display", 100) + 2000);
-	xs_write_file(conf_get("internal.vma.printing.config"), text, 0644);
+	file_write_atomic(conf_get("internal.vma.printing.config"), text, 0644);
 }
 
 /* The options file nxagent reads (owned by root, readable by the user). */
@@ -543,7 +518,7 @@ xs_write_options(const struct nx_params *p, char *err, size_t errsz)
 	    strcmp(param(p, "qvd.client.printing.enabled"), "1") == 0,
 	    opts, sizeof(opts), err, errsz) == -1)
 		return -1;
-	if (xs_write_file(conf_get("internal.vma.nxagent.config"), opts,
+	if (file_write_atomic(conf_get("internal.vma.nxagent.config"), opts,
 	    0644) == -1) {
 		str_fmt(err, errsz, "cannot write %s: %s",
 		    conf_get("internal.vma.nxagent.config"), strerror(errno));

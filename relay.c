@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* relay.c -- pumps bytes both ways between a (TLS) connection and a plain
+ * socket until either side closes: the NX tunnel of the L7R and client. */
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "qvd.h"
+
+#define RELAY_BUF	(64 * 1024)
+
+struct half {
+	char	*buf;
+	size_t	 len;		/* pending bytes */
+	size_t	 off;
+	int	 eof;
+};
+
+/* Read from the connection side; 1 progress, 0 nothing now, -1 closed. */
+static int
+read_conn(struct conn *c, struct half *h)
+{
+	int n;
+
+	if (c->rlen > 0) {		/* bytes read ahead with the head */
+		n = (int)(c->rlen < RELAY_BUF ? c->rlen : RELAY_BUF);
+		memcpy(h->buf, c->rbuf, (size_t)n);
+		conn_consume(c, (size_t)n);
+		h->len = (size_t)n;
+		h->off = 0;
+		return 1;
+	}
+	if (c->ssl != NULL) {
+		ERR_clear_error();
+		n = SSL_read(c->ssl, h->buf, RELAY_BUF);
+		if (n > 0) {
+			h->len = (size_t)n;
+			h->off = 0;
+			return 1;
+		}
+		switch (SSL_get_error(c->ssl, n)) {
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	n = (int)read(c->fd, h->buf, RELAY_BUF);
+	if (n > 0) {
+		h->len = (size_t)n;
+		h->off = 0;
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return -1;
+}
+
+static int
+write_conn(struct conn *c, struct half *h)
+{
+	int n;
+
+	if (c->ssl != NULL) {
+		ERR_clear_error();
+		n = SSL_write(c->ssl, h->buf + h->off, (int)(h->len - h->off));
+		if (n <= 0) {
+			switch (SSL_get_error(c->ssl, n)) {
+			case SSL_ERROR_WANT_READ:
+			case SSL_ERROR_WANT_WRITE:
+				return 0;
+			default:
+				return -1;
+			}
+		}
+	} else {
+		n = (int)send(c->fd, h->buf + h->off, h->len - h->off,
+		    MSG_NOSIGNAL);
+		if (n == -1)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	}
+	h->off += (size_t)n;
+	if (h->off == h->len)
+		h->len = h->off = 0;
+	return 1;
+}
+
+static int
+read_fd(int fd, struct half *h)
+{
+	ssize_t n = read(fd, h->buf, RELAY_BUF);
+
+	if (n > 0) {
+		h->len = (size_t)n;
+		h->off = 0;
+		return 1;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return -1;
+}
+
+static int
+write_fd(int fd, struct half *h)
+{
+	ssize_t n = send(fd, h->buf + h->off, h->len - h->off, MSG_NOSIGNAL);
+
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	h->off += (size_t)n;
+	if (h->off == h->len)
+		h->len = h->off = 0;
+	return 1;
+}
+
+/*
+ * Relay between c (its read-ahead included) and fd until either closes,
+ * or *stop becomes non-zero.  Returns 0; the byte counts go to stats.
+ */
+int
+relay_run(struct conn *c, int fd, volatile sig_atomic_t *stop,
+    struct relay_stats *stats)
+{
+	struct half up = { NULL, 0, 0, 0 }, down = { NULL, 0, 0, 0 };
+	struct pollfd p[2];
+	int r, progress;
+
+	up.buf = xmalloc(RELAY_BUF);	/* conn -> fd */
+	down.buf = xmalloc(RELAY_BUF);	/* fd -> conn */
+	fd_nonblock(c->fd, 1);
+	fd_nonblock(fd, 1);
+	memset(stats, 0, sizeof(*stats));
+	while (stop == NULL || !*stop) {
+		progress = 0;
+		/* move what can move without waiting */
+		if (up.len == 0 && !up.eof) {
+			if ((r = read_conn(c, &up)) < 0)
+				up.eof = 1;
+			else if (r > 0) {
+				stats->up += up.len;
+				progress = 1;
+			}
+		}
+		if (up.len > 0) {
+			if ((r = write_fd(fd, &up)) < 0)
+				break;
+			progress |= r;
+		}
+		if (down.len == 0 && !down.eof) {
+			if ((r = read_fd(fd, &down)) < 0)
+				down.eof = 1;
+			else if (r > 0) {
+				stats->down += down.len;
+				progress = 1;
+			}
+		}
+		if (down.len > 0) {
+			if ((r = write_conn(c, &down)) < 0)
+				break;
+			progress |= r;
+		}
+		if ((up.eof && up.len == 0) || (down.eof && down.len == 0))
+			break;
+		if (progress || (c->ssl != NULL && SSL_pending(c->ssl) > 0))
+			continue;
+		p[0].fd = c->fd;
+		p[0].events = (up.len == 0 ? POLLIN : 0) |
+		    (down.len > 0 ? POLLOUT : 0);
+		p[1].fd = fd;
+		p[1].events = (down.len == 0 ? POLLIN : 0) |
+		    (up.len > 0 ? POLLOUT : 0);
+		if (c->ssl != NULL && (up.len == 0 || down.len > 0))
+			p[0].events |= POLLIN;	/* TLS may read to write */
+		if (poll(p, 2, 1000) == -1 && errno != EINTR)
+			break;
+	}
+	/* let the other side see the end */
+	shutdown(fd, SHUT_WR);
+	free(up.buf);
+	free(down.buf);
+	return 0;
+}

@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# l7r.sh -- the layer-7 router of qvd-node: ping, Basic auth, list_of_vm,
+# the errors, upstream's own client request driving a real NX session to
+# a VM started on demand, takeover, throttling, disconnect and blocking.
+. "$QVD_TOP/tests/lib/tap.sh"
+. "$QVD_TOP/tests/lib/node.sh"
+
+DPY=:52
+cleanup() {
+	pkill -f "Xvfb $DPY" 2>/dev/null
+	pkill -f "nxproxy -S connect=127.0.0.1,port=1404" 2>/dev/null
+	node_cleanup
+}
+trap cleanup EXIT
+qvd-deploy-db >/dev/null
+img=$(test_image) || exit 1
+node_setup
+qa osf add name=desk >/dev/null
+qa di add path="$img" osf=desk >/dev/null
+qa user add login=ann password=secret >/dev/null
+qa user add login=bob password=bobpw >/dev/null
+qa user add login=carl password=carlpw >/dev/null
+qa vm add name=ann-desk user=ann osf=desk >/dev/null
+qa vm add name=bob-0 user=bob osf=desk >/dev/null
+qa vm add name=bob-1 user=bob osf=desk >/dev/null
+start_node
+URL=https://127.0.0.1:8443
+get() { in_ns curl -sk -m 20 "$@"; }
+code() { in_ns curl -sk -m 20 -o /dev/null -w '%{http_code}' "$@"; }
+
+# --- the certificate: none configured, so one was made and stored ---
+t_like "a self-signed certificate was made and logged" \
+	"$(cat "$QVD_WORK/node.log")" "made a self-signed one for 10.3.15.2"
+t_is "and stored for every node" "$(q "SELECT count(*) FROM ssl_configs")" 2
+t_like "the L7R serves TLS 1.2+ only" \
+	"$(in_ns openssl s_client -connect 127.0.0.1:8443 -tls1_1 </dev/null 2>&1)" \
+	"alert|error|no protocols"
+
+# --- ping, auth, list_of_vm ---
+t_is "ping" "$(get $URL/qvd/ping | tr -d '\r')" "I am alive!"
+t_like "no credentials: 401 with the realm" \
+	"$(get -i $URL/qvd/list_of_vm | tr -d '\r')" \
+	"^HTTP/1.1 401 Unauthorized
+WWW-Authenticate: Basic realm=\"QVD\""
+t_is "a wrong password: 401" "$(code -u ann:nope $URL/qvd/list_of_vm)" 401
+t_is "list_of_vm, no VM" "$(get -u carl:carlpw $URL/qvd/list_of_vm |
+	tr -d '\r')" "[]"
+t_is "list_of_vm, one VM" "$(get -u ann:secret $URL/qvd/list_of_vm |
+	tr -d '\r')" '[{"id":1,"name":"ann-desk","state":"stopped","blocked":0}]'
+t_is "list_of_vm, two VMs" "$(get -u bob:bobpw $URL/qvd/list_of_vm |
+	tr -d '\r')" '[{"id":2,"name":"bob-0","state":"stopped","blocked":0},{"id":3,"name":"bob-1","state":"stopped","blocked":0}]'
+t_is "unknown path: 404" "$(code $URL/qvd/format)" 404
+UP="-H Connection:Upgrade -H Upgrade:QVD/1.0"
+t_is "connect_to_vm without upgrade headers: 426" \
+	"$(code -u ann:secret "$URL/qvd/connect_to_vm?id=1")" 426
+t_is "without id: 422" "$(code -u ann:secret $UP $URL/qvd/connect_to_vm)" 422
+t_is "someone else's VM: 403" \
+	"$(code -u ann:secret $UP "$URL/qvd/connect_to_vm?id=2")" 403
+t_is "no such VM: 404" \
+	"$(code -u ann:secret $UP "$URL/qvd/connect_to_vm?id=99")" 404
+t_like "unknown parameters: 403 naming them" \
+	"$(get -u ann:secret $UP "$URL/qvd/connect_to_vm?id=1&evil=1" |
+	tr -d '\r')" "^Invalid parameters evil$"
+qa vm block -f id=1 >/dev/null
+t_like "a blocked VM: 403, the maintenance message" \
+	"$(get -i -u ann:secret $UP "$URL/qvd/connect_to_vm?id=1" | tr -d '\r')" \
+	"^HTTP/1.1 403 Forbidden.*
+The requested virtual machine is offline for maintenance"
+qa vm unblock -f id=1 >/dev/null
+
+# --- upstream's C client, byte for byte: bare LF, nothing encoded ---
+auth=$(printf ann:secret | base64)
+printf 'GET /qvd/connect_to_vm?id=1&qvd.client.os=linux&qvd.client.geometry=800x600&qvd.client.link=adsl&qvd.client.keyboard=pc105/en&qvd.client.fullscreen=0 HTTP/1.1\nAuthorization: Basic %s\nConnection: Upgrade\nUpgrade: QVD/1.0\n\n' \
+	"$auth" >"$QVD_WORK/req"
+in_ns "$QVD_BIN/tests/tunnel" 127.0.0.1 8443 "$QVD_WORK/req" 14041 >"$QVD_WORK/t1.out" 2>&1 &
+T1=$!
+t_ok "the 101 comes (the VM was stopped and is started on demand)" \
+	wait_for 60 grep -q '^listening' "$QVD_WORK/t1.out"
+t_is "the 102 steps, then 101" "$(head -9 "$QVD_WORK/t1.out")" \
+"102 Session acquired for VM_ID: 1
+102 Assigning VM 1 to host
+102 Starting virtual machine
+102 Waiting for VM to reach state 'running'
+102 Starting X session at VM 1
+102 Waiting for X session to come up on VM 1
+102 Connecting X session for VM_ID: 1
+102 Connection established
+101"
+mkdir -p "$QVD_WORK/x"
+in_ns Xvfb $DPY -screen 0 1024x768x24 -nolisten tcp >"$QVD_WORK/xvfb.log" 2>&1 &
+wait_for 10 in_ns env DISPLAY=$DPY xdpyinfo
+(cd "$QVD_WORK/x" && HOME="$QVD_WORK/x" DISPLAY=$DPY in_ns nxproxy -S \
+	connect=127.0.0.1,port=14041 >"$QVD_WORK/proxy1.log" 2>&1 &)
+painted() {
+	in_ns env DISPLAY=$DPY xwininfo -root -tree | grep -q '"QVD": ("NXAgent"'
+}
+t_ok "nxproxy through the tunnel paints the desktop into Xvfb" \
+	wait_for 20 painted
+t_is "the session is connected" "$(q "SELECT user_state || ' ' ||
+	real_user_id || ' ' || l7r_host_id FROM vm_runtimes WHERE vm_id = 1")" \
+	"connected 1 1"
+child=$(q "SELECT l7r_pid FROM vm_runtimes WHERE vm_id = 1")
+t_is "the connection's child runs as nobody" \
+	"$(ps -o user= -p "$child" | tr -d ' ')" "nobody"
+
+# --- a second client for the same VM takes the session over ---
+in_ns "$QVD_BIN/tests/tunnel" 127.0.0.1 8443 "$QVD_WORK/req" 14042 >"$QVD_WORK/t2.out" 2>&1 &
+T2=$!
+t_ok "the second client gets the session" \
+	wait_for 60 grep -q '^listening' "$QVD_WORK/t2.out"
+t_like "after aborting the first" "$(cat "$QVD_WORK/t2.out")" \
+	"102 Aborting contending session for VM_ID: 1"
+t_ok "the first client was disconnected" wait_for 10 sh -c \
+	"! kill -0 $T1 2>/dev/null"
+(cd "$QVD_WORK/x" && HOME="$QVD_WORK/x" DISPLAY=$DPY in_ns nxproxy -S \
+	connect=127.0.0.1,port=14042 >"$QVD_WORK/proxy2.log" 2>&1 &)
+t_ok "the second client's session is connected" wait_for 30 row_is \
+	"SELECT user_state FROM vm_runtimes WHERE vm_id = 1" connected
+
+# --- blocking: new sessions refused, the established one stays ---
+qa host block -f name=node1 >/dev/null
+blocked_ping() { [ "$(code $URL/qvd/ping)" = 503 ]; }
+t_ok "a blocked node fails the health check" wait_for 10 blocked_ping
+t_like "with the reason" "$(get $URL/qvd/ping)" "Server is blocked"
+t_is "and refuses new sessions" \
+	"$(code -u bob:bobpw $UP "$URL/qvd/connect_to_vm?id=2")" 503
+t_ok "while the established session stays up" kill -0 "$T2"
+qa host unblock -f name=node1 >/dev/null
+wait_for 10 sh -c "[ \"\$(ip netns exec $NS curl -sk -o /dev/null -w '%{http_code}' $URL/qvd/ping)\" = 200 ]"
+
+# --- qa vm disconnect_user ends the session within a second ---
+t0=$(date +%s%N)
+qa vm disconnect_user -f id=1 >/dev/null
+gone() { ! kill -0 "$T2" 2>/dev/null; }
+wait_for 5 gone
+t_ok "qa vm disconnect_user ends the session" gone
+t_ok "within a second" test $((($(date +%s%N) - t0) / 1000000)) -lt 1000
+t_ok "the session is recorded as disconnected" wait_for 5 row_is \
+	"SELECT user_state || coalesce(l7r_pid::text, '-') FROM vm_runtimes
+	WHERE vm_id = 1" disconnected-
+
+# --- stop_vm ---
+t_like "stop_vm answers Machine stopped" \
+	"$(get -u ann:secret "$URL/qvd/stop_vm?id=1" | tr -d '\r')" \
+	"Machine stopped"
+t_is "and the VM is stopped" "$(q "SELECT vm_state FROM vm_runtimes WHERE
+	vm_id = 1")" "stopped"
+t_is "stop_vm of a stopped VM: at once" \
+	"$(get -u ann:secret "$URL/qvd/stop_vm?id=1" | tr -d '\r')" \
+	"Machine stopped"
+t_is "stop_vm without id: 422" "$(code -u ann:secret "$URL/qvd/stop_vm")" 422
+
+# --- throttling: five failures from one address ---
+for i in 1 2 3 4 5; do
+	code -u ann:wrong$i $URL/qvd/list_of_vm >/dev/null
+done
+t_is "the right password from the same address is now refused" \
+	"$(code -u ann:secret $URL/qvd/list_of_vm)" 429
+t_is "the right password from another address works" \
+	"$(code --interface 127.0.0.2 -u ann:secret $URL/qvd/list_of_vm)" 200
+
+# --- limits: slow and oversized requests ---
+qa config set l7r.timeout.request=2 >/dev/null
+sleep 1
+mkfifo "$QVD_WORK/slow.in"
+(printf 'GET /qvd/ping HTTP/1.1\r\n'; sleep 9) >"$QVD_WORK/slow.in" &
+writer=$!
+t0=$(date +%s)
+in_ns timeout 10 openssl s_client -quiet -connect 127.0.0.1:8443 \
+	<"$QVD_WORK/slow.in" >"$QVD_WORK/slow.out" 2>&1
+t_ok "a client too slow to finish its request is dropped" \
+	test $(($(date +%s) - t0)) -lt 7
+kill $writer 2>/dev/null
+t_like "with a 408" "$(cat "$QVD_WORK/slow.out")" "408 Request Timeout"
+qa config del l7r.timeout.request >/dev/null
+t_is "too many headers: 431" "$(in_ns curl -sk -o /dev/null -w '%{http_code}' \
+	$(i=0; while [ $i -lt 70 ]; do printf -- '-H X%d:y ' $i; i=$((i + 1)); done) \
+	$URL/qvd/ping)" 431
+
+# --- the counters of manual chapter 18 ---
+counted() { [ "$(q "SELECT (nx_ok >= 2 AND auth_ok >= 3 AND http_requests >
+	auth_attempts - 1 AND auth_attempts > auth_ok)::text FROM
+	host_counters WHERE host_id = 1")" = true ]; }
+t_ok "host counters count requests, logins and NX sessions" \
+	wait_for 10 counted
+t_like "qa host counters shows them" "$(qa host counters -q)" \
+	"^1 node1 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$"
+t_done
