@@ -146,6 +146,8 @@ main(void)
 	waitpid(relay, &st2, 0);
 	ok(WIFEXITED(st2) && WEXITSTATUS(st2) == 0,
 	    "the relay counted 100 MB each way");
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
 	free(key);
 	free(cert);
 	return tap_done();
