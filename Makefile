@@ -27,7 +27,8 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 endif
 
 # Shared by every binary, and what needs the database too.
-CORE	= xmalloc str buf base64 log conf defaults clock json http tls conn pass
+CORE	= xmalloc str buf base64 log conf defaults clock json http tls conn pass \
+	  tty
 DBCORE	= $(CORE) db schema
 
 # What qa and the WAT share: the administration layer.
@@ -38,10 +39,11 @@ TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay
 DEPLOY_OBJS = deploy $(DBCORE)
 QA_OBJS	= qa qacmd qavm $(ADMIN)
 VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
-NODE_OBJS = hkd vmh lxc net job vmarpc hostload proc daemon l7r l7rsession \
+CLIENT_OBJS = client l7rclient certstore relay nx proc $(CORE)
+NODE_OBJS = hkd vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
 	    auth relay lb admin ipnet $(DBCORE)
 
-PROGS	= qvd-deploy-db qa qvd-vma qvd-node
+PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_relay t_db
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
@@ -50,7 +52,10 @@ VMA_KEYS = vma. log. path.run path.log command.nxagent command.x command.user \
 	   command.group command.poweroff command.nxdiag internal.nxagent. \
 	   internal.vma. internal.vm.port.vma
 
-all: $(addprefix $(O)/,$(PROGS)) man/node.conf.5 man/vma.conf.5
+CLIENT_KEYS = client. log.level
+
+all: $(addprefix $(O)/,$(PROGS)) man/node.conf.5 man/vma.conf.5 \
+	man/client.conf.5
 
 $(O):
 	mkdir -p $(O) $(O)/tests $(O)/tools
@@ -76,6 +81,21 @@ $(O)/qvd-vma: $(call obj,$(VMA_OBJS))
 $(O)/qvd-node: $(call obj,$(NODE_OBJS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
 
+$(O)/qvdclient: $(call obj,$(CLIENT_OBJS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
+
+# The client linked statically (OpenSSL and libc only), for x86_64 and,
+# with Debian's cross compiler and arm64 OpenSSL, aarch64 (Raspberry Pi).
+static-client: $(O)/qvdclient-static $(O)/qvdclient-aarch64
+
+$(O)/qvdclient-static: $(call obj,$(CLIENT_OBJS))
+	$(CC) $(ALL_LDFLAGS) -static -o $@ $^ $(LIBSSL)
+
+$(O)/qvdclient-aarch64: $(addsuffix .c,$(CLIENT_OBJS)) qvd.h | $(O)
+	$(MAKE) O=build-aarch64 CC=aarch64-linux-gnu-gcc SAN= \
+		build-aarch64/qvdclient-static
+	cp build-aarch64/qvdclient-static $@
+
 # The man page of node.conf is generated from the defaults table.
 $(O)/confdoc: $(call obj,tools/confdoc $(CORE))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
@@ -86,10 +106,15 @@ man/node.conf.5: man/node.conf.5.in defaults.c | $(O)/confdoc
 man/vma.conf.5: man/vma.conf.5.in defaults.c | $(O)/confdoc
 	$(O)/confdoc man/vma.conf.5.in $(VMA_KEYS) > $@.tmp && mv $@.tmp $@
 
+man/client.conf.5: man/client.conf.5.in defaults.c | $(O)/confdoc
+	$(O)/confdoc man/client.conf.5.in $(CLIENT_KEYS) > $@.tmp && mv $@.tmp $@
+
 # Are the generated pages in the tree current?
 check-man: $(O)/confdoc
 	$(O)/confdoc man/node.conf.5.in | cmp -s - man/node.conf.5
 	$(O)/confdoc man/vma.conf.5.in $(VMA_KEYS) | cmp -s - man/vma.conf.5
+	$(O)/confdoc man/client.conf.5.in $(CLIENT_KEYS) | \
+		cmp -s - man/client.conf.5
 
 # ---- tests ----
 
@@ -108,7 +133,7 @@ $(O)/tests/tunnel.o: tests/tools/tunnel.c qvd.h | $(O)
 unit: all $(addprefix $(O)/tests/,$(UNIT)) $(O)/tests/tunnel
 
 test: deps
-	$(MAKE) all unit
+	$(MAKE) all unit static-client
 	$(MAKE) O=build-asan SAN=1 unit
 	sh tests/run
 
@@ -131,6 +156,13 @@ $(O)/fuzz/%: tests/fuzz/%.c $(addsuffix .c,$(CORE) attime) qvd.h
 
 bench: all
 	sh tests/bench/run
+
+# A single-node farm on this machine, a client on its desktop (README).
+demo:
+	sh tools/demo start
+
+demo-stop:
+	sh tools/demo stop
 
 # ---- install ----
 
@@ -155,6 +187,7 @@ install: all
 		install -m 640 $$f $(DESTDIR)$(SYSCONFDIR)/qvd/; done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-aarch64
 
-.PHONY: all unit test deps asan fuzz bench install clean check-man
+.PHONY: all unit test deps asan fuzz bench install clean check-man \
+	static-client demo demo-stop

@@ -54,7 +54,11 @@ conn_set_deadline(struct conn *c, int ms_from_now)
 	c->deadline = ms_from_now > 0 ? mono_ms() + ms_from_now : 0;
 }
 
-/* Wait for the socket; -1 with c->timed_out set when time ran out. */
+/*
+ * Wait for the socket; -1 with c->timed_out set when time ran out.  In
+ * the non-waiting mode, CONN_AGAIN at once with what to wait for in
+ * c->want: the caller polls and calls again.
+ */
 static int
 wait_fd(struct conn *c, short events)
 {
@@ -62,6 +66,10 @@ wait_fd(struct conn *c, short events)
 	long long left;
 	int ms = c->timeout_ms, r;
 
+	if (c->nowait) {
+		c->want = events;
+		return CONN_AGAIN;
+	}
 	if (c->deadline) {
 		left = c->deadline - mono_ms();
 		if (left <= 0)
@@ -94,9 +102,9 @@ ssl_io(struct conn *c, int rc)
 
 	switch (e) {
 	case SSL_ERROR_WANT_READ:
-		return wait_fd(c, POLLIN) == -1 ? -1 : 1;
+		return (e = wait_fd(c, POLLIN)) < 0 ? e : 1;
 	case SSL_ERROR_WANT_WRITE:
-		return wait_fd(c, POLLOUT) == -1 ? -1 : 1;
+		return (e = wait_fd(c, POLLOUT)) < 0 ? e : 1;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
 	case SSL_ERROR_SYSCALL:
@@ -124,6 +132,11 @@ raw_read(struct conn *c, void *p, size_t n)
 	ssize_t r;
 	int k;
 
+	/* Nothing decrypted and waiting: poll first, saving a read that
+	 * would only say EAGAIN on a kept-alive connection. */
+	if (!c->nowait && (c->ssl == NULL || !SSL_has_pending(c->ssl)) &&
+	    wait_fd(c, POLLIN) == -1)
+		return -1;
 	for (;;) {
 		if (c->ssl != NULL) {
 			ERR_clear_error();
@@ -147,8 +160,48 @@ raw_read(struct conn *c, void *p, size_t n)
 			    strerror(errno));
 			return -1;
 		}
-		if (wait_fd(c, POLLIN) == -1)
-			return -1;
+		if ((k = wait_fd(c, POLLIN)) < 0)
+			return k;
+	}
+}
+
+/*
+ * Write at least one byte: how many, -1 on error, or CONN_AGAIN in the
+ * non-waiting mode (then call again with the same bytes: TLS wants that).
+ */
+int
+conn_write_some(struct conn *c, const void *p, size_t n)
+{
+	ssize_t r;
+	int k;
+
+	if (n > 0x40000000)
+		n = 0x40000000;
+	for (;;) {
+		if (c->ssl != NULL) {
+			ERR_clear_error();
+			errno = 0;
+			if ((k = SSL_write(c->ssl, p, (int)n)) > 0)
+				return k;
+			if ((k = ssl_io(c, k)) <= 0) {
+				if (k == 0)
+					str_copy(c->err, "connection closed",
+					    sizeof(c->err));
+				return k == CONN_AGAIN ? k : -1;
+			}
+			continue;
+		}
+		if ((r = send(c->fd, p, n, MSG_NOSIGNAL)) > 0)
+			return (int)r;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((k = wait_fd(c, POLLOUT)) < 0)
+				return k;
+			continue;
+		}
+		str_fmt(c->err, sizeof(c->err), "write: %s", strerror(errno));
+		return -1;
 	}
 }
 
@@ -156,42 +209,13 @@ int
 conn_write(struct conn *c, const void *buf, size_t n)
 {
 	const char *p = buf;
-	ssize_t r;
 	int k;
 
 	while (n > 0) {
-		if (c->ssl != NULL) {
-			ERR_clear_error();
-			errno = 0;
-			k = SSL_write(c->ssl, p, (int)(n > 0x40000000 ? 0x40000000 : n));
-			if (k > 0) {
-				p += k;
-				n -= (size_t)k;
-				continue;
-			}
-			if ((k = ssl_io(c, k)) <= 0) {
-				if (k == 0)
-					str_copy(c->err, "connection closed",
-					    sizeof(c->err));
-				return -1;
-			}
-			continue;
-		}
-		r = send(c->fd, p, n, MSG_NOSIGNAL);
-		if (r > 0) {
-			p += r;
-			n -= (size_t)r;
-			continue;
-		}
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_fd(c, POLLOUT) == -1)
-				return -1;
-			continue;
-		}
-		str_fmt(c->err, sizeof(c->err), "write: %s", strerror(errno));
-		return -1;
+		if ((k = conn_write_some(c, p, n)) < 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
 	}
 	return 0;
 }
@@ -211,7 +235,8 @@ conn_printf(struct conn *c, const char *fmt, ...)
 	return conn_write(c, buf, (size_t)n);
 }
 
-/* Read more into the buffer: bytes added, 0 at end of stream, -1 error. */
+/* Read more into the buffer: bytes added, 0 at end of stream, -1 error
+ * (CONN_AGAIN: nothing yet, in the non-waiting mode). */
 int
 conn_fill(struct conn *c)
 {
@@ -327,6 +352,8 @@ handshake(struct conn *c, int server)
 		if (rc == 1)
 			return 0;
 		if ((rc = ssl_io(c, rc)) <= 0) {
+			if (rc == CONN_AGAIN)
+				return rc;
 			if (rc == 0)
 				str_copy(c->err, "connection closed during the "
 				    "TLS handshake", sizeof(c->err));
@@ -335,13 +362,25 @@ handshake(struct conn *c, int server)
 	}
 }
 
-int
-conn_tls_accept(struct conn *c, SSL_CTX *ctx)
+/* A TLS session on the connection's socket, reading whole buffers ahead
+ * (one read per record instead of two). */
+static int
+new_session(struct conn *c, SSL_CTX *ctx)
 {
 	if ((c->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
 		str_copy(c->err, "cannot create TLS session", sizeof(c->err));
 		return -1;
 	}
+	SSL_set_read_ahead(c->ssl, 1);
+	return 0;
+}
+
+/* The server's handshake: 0, -1, or CONN_AGAIN (call again to go on). */
+int
+conn_tls_accept(struct conn *c, SSL_CTX *ctx)
+{
+	if (c->ssl == NULL && new_session(c, ctx) == -1)
+		return -1;
 	return handshake(c, 1);
 }
 
@@ -361,10 +400,8 @@ conn_tls_connect(struct conn *c, SSL_CTX *ctx, const char *hostname,
 {
 	X509_VERIFY_PARAM *vp;
 
-	if ((c->ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
-		str_copy(c->err, "cannot create TLS session", sizeof(c->err));
+	if (new_session(c, ctx) == -1)
 		return -1;
-	}
 	if (hostname != NULL && !is_ip_literal(hostname))
 		SSL_set_tlsext_host_name(c->ssl, hostname);
 	if (verify_host && hostname != NULL) {

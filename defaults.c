@@ -189,6 +189,8 @@ const struct conf_default conf_defaults[] = {
 	    "Seconds a kept-alive connection may wait for its next request."),
 	I("l7r.limit.unauthenticated", "16", 1, 100000,
 	    "Concurrent unauthenticated connections per address."),
+	I("l7r.workers", "0", 0, 64,
+	    "Front workers (TLS handshakes, /qvd/ping); 0: one per CPU."),
 	I("l7r.limit.connections", "4096", 1, 1000000,
 	    "Concurrent connections in all."),
 	T("internal.l7r.timeout.vm_start", "270",

@@ -461,7 +461,7 @@ notifications(void)
 
 			db_load_config(node.db);
 			reset_timers();
-			if (l7r_load_tls(&node, err, sizeof(err)) == -1)
+			if (l7r_reload(&node, err, sizeof(err)) == -1)
 				log_error("L7R: certificate not reloaded: %s",
 				    err);
 			log_info("configuration reloaded");
@@ -478,6 +478,7 @@ static void
 reload(const char *cfile)
 {
 	struct conf_errors errs;
+	char err[256];
 
 	memset(&errs, 0, sizeof(errs));
 	conf_clear_layer(CONF_FILE);
@@ -487,6 +488,8 @@ reload(const char *cfile)
 	}
 	db_load_config(node.db);
 	reset_timers();
+	if (l7r_reload(&node, err, sizeof(err)) == -1)
+		log_error("L7R: certificate not reloaded: %s", err);
 	log_info("configuration reloaded (SIGHUP)");
 }
 
@@ -517,15 +520,13 @@ loop(const char *cfile)
 	pfd[0].fd = sig_pipe_init(sigs);
 	pfd[0].events = POLLIN;
 	for (;;) {
-		pfd[1].fd = node.l7r_fd;
+		pfd[1].fd = node.l7r_fd != -1 ? node.l7r_notify[0] : -1;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
 		pfd[2].fd = db_socket(node.db);
 		pfd[2].events = POLLIN;
 		poll(pfd, 3, job_next_timeout(TICK_MS));
 		handle_signals(cfile);
-		if (node.l7r_fd != -1 && (pfd[1].revents & POLLIN))
-			l7r_accept(&node);
 		l7r_reap(&node);
 		if (db_ensure(node.db) == 0) {
 			if (node.db->backoff_ms == 0 && pfd[2].fd !=

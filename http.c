@@ -245,6 +245,16 @@ http_header_has_token(const struct http_msg *m, const char *name,
 	return 0;
 }
 
+/* Does the connection stay open after this message (RFC 9112 9.3)? */
+int
+http_keeps_alive(const struct http_msg *m)
+{
+	if (http_header_has_token(m, "Connection", "close"))
+		return 0;
+	return m->minor_version >= 1 ||
+	    http_header_has_token(m, "Connection", "keep-alive");
+}
+
 /* Content-Length, -1 when absent, -2 when malformed or too large. */
 long long
 http_content_length(const struct http_msg *m)

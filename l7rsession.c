@@ -89,8 +89,9 @@ take_over(struct session *s)
 	for (;;) {
 		if (db_exec_count(s->r->db, "UPDATE vm_runtimes SET user_state "
 		    "= 'connecting', user_state_ts = $4, l7r_pid = $2, "
-		    "l7r_host_id = $3, user_cmd = NULL WHERE vm_id = $1 AND "
-		    "user_state = 'disconnected'", 4, s->id, s->pid, s->host,
+		    "l7r_host_id = $3, user_cmd = NULL WHERE "
+		    "vm_id = $1 AND user_state = 'disconnected'", 4, s->id,
+		    s->pid, s->host,
 		    db_fmt_int(ts, wall_ms() / 1000)) == 1) {
 			l7r_progress(s->r, "Session acquired for VM_ID: %s",
 			    s->id);
@@ -100,7 +101,7 @@ take_over(struct session *s)
 			l7r_progress(s->r, "Aborting contending session for "
 			    "VM_ID: %s", s->id);
 			res = db_query(s->r->db, "UPDATE vm_runtimes SET user_cmd "
-			    "= 'abort' WHERE vm_id = $1 AND user_state <> "
+			    "= 'abort', user_end = 'another client' WHERE vm_id = $1 AND user_state <> "
 			    "'disconnected' RETURNING l7r_host_id", 1, s->id);
 			for (i = 0; res != NULL && i < db_ntuples(res); i++)
 				if (!db_isnull(res, i, 0)) {
@@ -320,14 +321,23 @@ static int
 connect_x(struct session *s, int *fd)
 {
 	char port[16], err[256], ts[24];
+	long long deadline = mono_ms() + conf_int("internal.l7r.timeout."
+	    "x_start", 10) * 1000;
 
 	l7r_progress(s->r, "Connecting X session for VM_ID: %s", s->id);
 	l7r_count(LC_NX);
 	str_fmt(port, sizeof(port), "%d", s->x_port);
-	if ((*fd = tcp_connect(s->address, port, 5000, err, sizeof(err))) ==
-	    -1) {
-		unavailable(s, "%s", err);
-		return -1;
+	/*
+	 * A resumed nxagent says "resuming" (listening) a moment before its
+	 * port opens again: a refused connection is retried for a while.
+	 */
+	while ((*fd = tcp_connect(s->address, port, 5000, err,
+	    sizeof(err))) == -1) {
+		if (mono_ms() > deadline || aborted(s)) {
+			unavailable(s, "%s", err);
+			return -1;
+		}
+		sleep_ms(POLL_MS);
 	}
 	l7r_count(LC_NX_OK);
 	if (db_exec_count(s->r->db, "UPDATE vm_runtimes SET user_state = "

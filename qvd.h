@@ -262,6 +262,8 @@ struct http_msg {
 	int		 error_status;	/* status to answer a bad request */
 };
 
+#define HTTP_PARTIAL	(-2)	/* http_parse_*: more bytes needed */
+
 int	 http_parse_request(const char *buf, size_t len, struct http_msg *);
 int	 http_parse_response(const char *buf, size_t len, struct http_msg *);
 const char *http_header(const struct http_msg *, const char *name,
@@ -270,6 +272,7 @@ int	 http_header_copy(const struct http_msg *, const char *name,
 	    char *out, size_t outsz);
 int	 http_header_has_token(const struct http_msg *, const char *name,
 	    const char *token);
+int	 http_keeps_alive(const struct http_msg *);
 long long http_content_length(const struct http_msg *);
 int	 http_path(const struct http_msg *, char *out, size_t outsz);
 const char *http_query(const struct http_msg *, size_t *len);
@@ -330,8 +333,12 @@ struct conn {
 	int		 timeout_ms;	/* per wait, -1 = none */
 	long long	 deadline;	/* mono_ms() limit, 0 = none */
 	int		 timed_out;
+	int		 nowait;	/* CONN_AGAIN instead of waiting */
+	short		 want;		/* then: POLLIN or POLLOUT */
 	char		 err[160];
 };
+
+#define CONN_AGAIN	(-2)	/* non-waiting mode: poll for c->want */
 
 void	 conn_init(struct conn *, int fd, int timeout_ms);
 void	 conn_set_deadline(struct conn *, int ms_from_now);
@@ -341,6 +348,7 @@ int	 conn_tls_connect(struct conn *, struct ssl_ctx_st *,
 int	 conn_fill(struct conn *);
 int	 conn_read(struct conn *, void *, size_t);
 int	 conn_write(struct conn *, const void *, size_t);
+int	 conn_write_some(struct conn *, const void *, size_t);
 int	 conn_printf(struct conn *, const char *, ...) PRINTFLIKE(2, 3);
 void	 conn_consume(struct conn *, size_t);
 void	 conn_close(struct conn *);
@@ -728,6 +736,9 @@ int	 nx_agent_options(const struct nx_params *, int display, int audio,
 int	 nx_parse_state_line(const char *line, char *state, size_t statesz);
 const char *nx_x_state(const char *nx_state);
 int	 nx_link(const char *link, char *out, size_t outsz);
+int	 nx_proxy_options(const char *given, const char *link,
+	    const char *extra, char *out, size_t outsz, char *err,
+	    size_t errsz);
 
 /* ------------------------------------------------------------------ */
 /* proc.c -- child processes: spawn, wait, kill, drop privileges */
@@ -887,7 +898,11 @@ struct node {
 	char		 address[128];
 	const struct hypervisor *hv;
 	int		 l7r_fd;	/* the L7R's listener, -1 if none */
+	int		 l7r_notify[2];	/* children -> node: a session ended */
 	struct ssl_ctx_st *l7r_tls;	/* NULL: plain HTTP (l7r.use_ssl=0) */
+	int		 l7r_drop;	/* children become l7r_uid/l7r_gid */
+	uid_t		 l7r_uid;	/* l7r.as_user, looked up once */
+	gid_t		 l7r_gid;
 	int		 stopping;	/* shutting down: no new starts */
 	int		 blocked;	/* host_runtimes.blocked */
 	int		 recheck;	/* look for commands again now */
@@ -946,11 +961,79 @@ void	 vmh_stop_all(struct node *);
 int	 vmh_empty(void);
 
 /* ------------------------------------------------------------------ */
+/* tty.c -- questions asked on the controlling terminal */
+
+int	 tty_interactive(void);
+int	 tty_ask(const char *prompt, int secret, char *out, size_t outsz);
+int	 tty_yes(const char *prompt);
+
+/* ------------------------------------------------------------------ */
+/* client.c, l7rclient.c, certstore.c -- qvdclient */
+
+enum client_exit {		/* qvdclient's exit status (qvdclient(1)) */
+	CX_OK = 0,		/* done; the session ended normally */
+	CX_ERROR = 1,		/* anything else unexpected */
+	CX_USAGE = 2,		/* bad arguments or configuration */
+	CX_UNREACHABLE = 3,	/* the server cannot be reached */
+	CX_TLS = 4,		/* TLS failed, the certificate refused */
+	CX_AUTH = 5,		/* login refused (401) or throttled */
+	CX_NO_VM = 6,		/* no VMs, or not that one */
+	CX_VM_BLOCKED = 7,	/* the VM is blocked: maintenance */
+	CX_SERVER = 8,		/* the node is blocked or unavailable */
+	CX_VM_FAILED = 9,	/* the VM or its X session did not start */
+	CX_NXPROXY = 10,	/* nxproxy is missing or failed */
+	CX_ADMIN = 11,		/* the administrator ended the session */
+	CX_TAKEN = 12,		/* another client took the session over */
+};
+
+#define L7RC_MAX_VMS	256
+
+struct l7rc_vm {		/* one entry of list_of_vm */
+	long long	 id;
+	char		 name[128];
+	char		 state[16];
+	int		 blocked;
+	char		 ended_by[32];	/* who ended its last session */
+};
+
+struct l7rc {			/* one L7R as the client talks to it */
+	char		 host[256];
+	char		 port[8];
+	int		 use_tls;
+	int		 verify;	/* 0: -n, any certificate */
+	int		 ask;		/* may ask about certificates */
+	const char	*cert_dir;	/* ~/.qvd/certs */
+	const char	*cert_file;	/* -c, -k */
+	const char	*key_file;
+	char		 auth[1024];	/* base64(login:password) */
+	struct ssl_ctx_st *ctx;
+	struct conn	 c;
+	int		 open;
+	void		(*progress)(const char *step);	/* each 102 */
+	int		 code;		/* the last CX_ failure */
+	char		 err[512];	/* and its message */
+};
+
+int	 l7rc_open(struct l7rc *);
+void	 l7rc_close(struct l7rc *);
+void	 l7rc_free(struct l7rc *);
+int	 l7rc_get(struct l7rc *, const char *target, int *status,
+	    struct buf *body);
+int	 l7rc_list(struct l7rc *, struct l7rc_vm *, int max, int *status);
+int	 l7rc_connect_vm(struct l7rc *, const char *target);
+void	 cert_load_trusted(struct ssl_ctx_st *, const char *dir);
+int	 cert_check(struct ssl_st *, const char *dir, int ask, char *err,
+	    size_t errsz);
+
+/* ------------------------------------------------------------------ */
 /* relay.c -- the byte pump of the NX tunnel */
+
+enum relay_end { RELAY_STOPPED = 0, RELAY_CONN_ENDED, RELAY_FD_ENDED };
 
 struct relay_stats {
 	unsigned long long up;		/* from the connection */
 	unsigned long long down;	/* to the connection */
+	enum relay_end	 end;		/* which side ended it */
 };
 
 int	 relay_run(struct conn *, int fd, volatile sig_atomic_t *stop,
@@ -968,17 +1051,20 @@ int	 auth_check(struct db *, const char *login, const char *password,
 	    struct auth_result *, char *err, size_t errsz);
 
 /* ------------------------------------------------------------------ */
-/* l7r.c, l7rsession.c -- the layer-7 router */
+/* l7r.c, l7rfront.c, l7rreq.c, l7rsession.c -- the layer-7 router */
 
-#define L7R_MAX_CHILDREN	4096
+#define L7R_MAX_CHILDREN	4096	/* connections, front or forked */
+#define L7R_MAX_WORKERS		64
 #define L7R_THROTTLE_SLOTS	1024
 
 enum l7r_counter {		/* host_counters, counted by the children */
 	LC_HTTP, LC_AUTH, LC_AUTH_OK, LC_NX, LC_NX_OK, LC_SHORT, LC_N
 };
 
-struct l7r_slot {		/* one per connection's child */
-	pid_t		 pid;
+struct l7r_slot {		/* one per connection */
+	pid_t		 pid;		/* its front worker's, or its child's */
+	int		 front;		/* still in a front worker */
+	int		 ended;		/* the child is gone: clean up */
 	unsigned char	 addr[16];	/* the peer, IPv4 mapped into IPv6 */
 	int		 authenticated;
 	long long	 vm_id;		/* the session's VM, once it has one */
@@ -1021,14 +1107,21 @@ struct l7r_req {		/* a connection's child and its request */
 };
 
 int	 l7r_open(struct node *, char *err, size_t errsz);
-int	 l7r_load_tls(struct node *, char *err, size_t errsz);
-void	 l7r_accept(struct node *);
+int	 l7r_reload(struct node *, char *err, size_t errsz);
 void	 l7r_reap(struct node *);
 void	 l7r_publish(const char *state, int blocked);
 void	 l7r_flush_counters(struct node *);
 void	 l7r_kill_aborted(struct node *);
 void	 l7r_close(struct node *);
+struct l7r_shared *l7r_shm(void);
 void	 l7r_count(enum l7r_counter);
+void	 l7r_lock(void);
+void	 l7r_unlock(void);
+void	 l7r_slot_done(struct node *, struct l7r_slot *);
+void	 l7r_front(struct node *) NORETURN;
+void	 l7r_serve(struct node *, struct conn *, struct l7r_slot *,
+	    const char *peer) NORETURN;
+int	 l7r_ping_answer(char *out, size_t outsz, int closing, int *status);
 int	 l7r_reply(struct l7r_req *, int status, const char *fmt, ...)
 	    PRINTFLIKE(3, 4);
 int	 l7r_progress(struct l7r_req *, const char *fmt, ...)

@@ -126,7 +126,8 @@ write_fd(int fd, struct half *h)
 
 /*
  * Relay between c (its read-ahead included) and fd until either closes,
- * or *stop becomes non-zero.  Returns 0; the byte counts go to stats.
+ * or *stop becomes non-zero.  Returns 0; the byte counts and the side
+ * that ended it go to stats.
  */
 int
 relay_run(struct conn *c, int fd, volatile sig_atomic_t *stop,
@@ -153,8 +154,10 @@ relay_run(struct conn *c, int fd, volatile sig_atomic_t *stop,
 			}
 		}
 		if (up.len > 0) {
-			if ((r = write_fd(fd, &up)) < 0)
+			if ((r = write_fd(fd, &up)) < 0) {
+				stats->end = RELAY_FD_ENDED;
 				break;
+			}
 			progress |= r;
 		}
 		if (down.len == 0 && !down.eof) {
@@ -166,13 +169,17 @@ relay_run(struct conn *c, int fd, volatile sig_atomic_t *stop,
 			}
 		}
 		if (down.len > 0) {
-			if ((r = write_conn(c, &down)) < 0)
+			if ((r = write_conn(c, &down)) < 0) {
+				stats->end = RELAY_CONN_ENDED;
 				break;
+			}
 			progress |= r;
 		}
-		if ((up.eof && up.len == 0) || (down.eof && down.len == 0))
+		if ((up.eof && up.len == 0) || (down.eof && down.len == 0)) {
+			stats->end = up.eof ? RELAY_CONN_ENDED : RELAY_FD_ENDED;
 			break;
-		if (progress || (c->ssl != NULL && SSL_pending(c->ssl) > 0))
+		}
+		if (progress || (c->ssl != NULL && SSL_has_pending(c->ssl)))
 			continue;
 		p[0].fd = c->fd;
 		p[0].events = (up.len == 0 ? POLLIN : 0) |

@@ -4,7 +4,8 @@
 -- Compatible with upstream QVD 3.5 (tables of the manual's chapter 3.3
 -- plus host_counters, vm_counters and versions).  Differences, all
 -- additive: users.password is wider (salted, iterated hashes),
--- vm_runtimes.vm_failure records why the node could not start a VM, and
+-- vm_runtimes.vm_failure records why the node could not start a VM,
+-- vm_runtimes.user_end who ended the last session (told to the client), and
 -- there are indexes for the lookups the node does on every loop.
 -- Every statement ends with a semicolon at the end of a line: the build
 -- splits this file there.
@@ -233,7 +234,10 @@ CREATE TABLE vm_runtimes (
     blocked boolean DEFAULT false,
     vm_expiration_soft timestamp without time zone,
     vm_expiration_hard timestamp without time zone,
-    vm_failure varchar(4096)
+    vm_failure varchar(4096),
+    -- who ended the last session, when not its user: 'administrator',
+    -- 'another client' (cleared when a session ends by itself)
+    user_end varchar(32)
 );
 CREATE INDEX vm_runtimes_idx_host_id ON vm_runtimes (host_id);
 CREATE INDEX vm_runtimes_idx_l7r_host_id ON vm_runtimes (l7r_host_id);

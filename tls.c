@@ -198,7 +198,13 @@ tls_server_ctx(const struct tls_files *f, char *err, size_t errsz)
 			mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 	}
 	SSL_CTX_set_verify(ctx, mode, NULL);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	/*
+	 * Servers fork per connection: a session cache in one process helps
+	 * nobody.  Stateless tickets, sealed with this context's key, resume
+	 * in any process forked after it; one ticket is enough.
+	 */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);

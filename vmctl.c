@@ -412,8 +412,8 @@ tx_vm_disconnect(struct db *db, void *arg)
 	struct pg_result *res;
 	int rc;
 
-	res = db_query(db, "UPDATE vm_runtimes SET user_cmd = 'abort' WHERE "
-	    "vm_id = ANY($1::int[]) AND user_state IN ('connecting', "
+	res = db_query(db, "UPDATE vm_runtimes SET user_cmd = 'abort', "
+	    "user_end = 'administrator' WHERE vm_id = ANY($1::int[]) AND user_state IN ('connecting', "
 	    "'connected') RETURNING l7r_host_id", 1, buf_str(&op->param));
 	if (res == NULL)
 		return -1;

@@ -14,7 +14,7 @@ _report() {	# status desc
 		echo "ok $_n - $2"
 	else
 		echo "not ok $_n - $2"
-		[ -s "$_out" ] && sed 's/^/#   /' "$_out" | head -40
+		[ -s "$_out" ] && sed "s/^/#   /" "$_out" | head -80
 	fi
 	: >"$_out"
 }

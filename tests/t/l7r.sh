@@ -106,8 +106,17 @@ t_is "the connection's child runs as nobody" \
 # --- a second client for the same VM takes the session over ---
 in_ns "$QVD_BIN/tests/tunnel" 127.0.0.1 8443 "$QVD_WORK/req" 14042 >"$QVD_WORK/t2.out" 2>&1 &
 T2=$!
-t_ok "the second client gets the session" \
-	wait_for 60 grep -q '^listening' "$QVD_WORK/t2.out"
+# on failure: what the client, the node and the VMA said
+takeover_diag() {
+	cat "$QVD_WORK/t2.out"
+	grep -E "L7R|vm 1" "$QVD_WORK/node.log" | tail -25
+	find "$STORAGE" -name qvd.log -path '*var/log/qvd*' -exec tail -15 {} \;
+}
+second_listening() {
+	wait_for 60 grep -q '^listening' "$QVD_WORK/t2.out" ||
+		{ takeover_diag; return 1; }
+}
+t_ok "the second client gets the session" second_listening
 t_like "after aborting the first" "$(cat "$QVD_WORK/t2.out")" \
 	"102 Aborting contending session for VM_ID: 1"
 t_ok "the first client was disconnected" wait_for 10 sh -c \
