@@ -194,3 +194,35 @@ nx_link(const char *link, char *out, size_t outsz)
 			return str_copy(out, bands[i].name, outsz);
 	return str_copy(out, "local", outsz);
 }
+
+/*
+ * The local nxproxy's options (its NX_DISPLAY): the -x string as given,
+ * else client.nxproxy.extra_args.  The link is checked here but goes to
+ * nxagent (qvd.client.link): nxproxy -S ignores it.
+ */
+int
+nx_proxy_options(const char *given, const char *link, const char *extra,
+    char *out, size_t outsz, char *err, size_t errsz)
+{
+	char preset[16];
+
+	if (given != NULL && *given != '\0')
+		return str_copy(out, given, outsz) == -1 ?
+		    (str_copy(err, "the NX options are too long", errsz), -1) :
+		    0;
+	if (nx_link(link, preset, sizeof(preset)) == -1) {
+		str_fmt(err, errsz, "bad link '%s': use modem, isdn, adsl, wan, "
+		    "lan, local or a bandwidth such as 2m", link);
+		return -1;
+	}
+	if (extra != NULL && *extra != '\0' && !extra_ok(extra)) {
+		str_fmt(err, errsz, "bad client.nxproxy.extra_args '%s'", extra);
+		return -1;
+	}
+	if (str_fmt(out, outsz, "nx/nx%s%s:0", extra && *extra ? "," : "",
+	    extra ? extra : "") == -1) {
+		str_copy(err, "the NX options are too long", errsz);
+		return -1;
+	}
+	return 0;
+}

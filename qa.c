@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "qvd.h"
@@ -127,17 +126,16 @@ int
 qa_confirm(struct qa *qa, const char *verb)
 {
 	const char *what = qa->obj ? qa->obj->plural : "config entries";
-	char line[16];
+	char prompt[160];
 
 	if (qa->filter.given || qa->force)
 		return 0;
-	if (!isatty(STDIN_FILENO))
+	if (!tty_interactive())
 		return qa_fail(qa, "no filter given: refusing to %s all %s "
 		    "without --force", verb, what);
-	fprintf(stderr, "Are you sure you want to %s all %s? [y/N] ", verb,
-	    what);
-	if (fgets(line, sizeof(line), stdin) == NULL ||
-	    (line[0] != 'y' && line[0] != 'Y'))
+	str_fmt(prompt, sizeof(prompt), "Are you sure you want to %s all %s? "
+	    "[y/N] ", verb, what);
+	if (!tty_yes(prompt))
 		return qa_fail(qa, "cancelled; nothing was changed");
 	return 0;
 }
@@ -196,45 +194,24 @@ qa_list(struct qa *qa, const char *select, const char *from,
 int
 qa_read_password(struct qa *qa, const char *prompt, char *out, size_t outsz)
 {
-	struct termios old, noecho;
 	char again[PASS_MAX + 2];
-	FILE *tty = fopen("/dev/tty", "r+");
-	int rc = 0, interactive = isatty(STDIN_FILENO) && tty != NULL;
-	size_t n;
+	int differ;
 
-	if (!interactive) {
-		if (tty)
-			fclose(tty);
+	if (!tty_interactive()) {
 		if (fgets(out, (int)outsz, stdin) == NULL)
 			return qa_fail(qa, "no password on standard input");
 		out[strcspn(out, "\r\n")] = '\0';
 		return 0;
 	}
-	tcgetattr(fileno(tty), &old);
-	noecho = old;
-	noecho.c_lflag &= ~(tcflag_t)ECHO;
-	tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
-	fprintf(tty, "%s", prompt);
-	fflush(tty);
-	if (fgets(out, (int)outsz, tty) == NULL)
-		rc = -1;
-	fprintf(tty, "\nAgain: ");
-	fflush(tty);
-	if (rc == 0 && fgets(again, sizeof(again), tty) == NULL)
-		rc = -1;
-	fprintf(tty, "\n");
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fclose(tty);
-	if (rc == -1)
+	if (tty_ask(prompt, 1, out, outsz) == -1 ||
+	    tty_ask("Again: ", 1, again, sizeof(again)) == -1)
 		return qa_fail(qa, "no password read");
-	out[strcspn(out, "\r\n")] = '\0';
-	again[strcspn(again, "\r\n")] = '\0';
-	n = strlen(out);
-	rc = strcmp(out, again) != 0;
+	differ = strcmp(out, again) != 0;
 	wipe(again, sizeof(again));
-	if (rc)
+	if (differ)
 		return qa_fail(qa, "the passwords do not match");
-	return n == 0 ? qa_fail(qa, "the password must not be empty") : 0;
+	return out[0] == '\0' ? qa_fail(qa, "the password must not be empty") :
+	    0;
 }
 
 /* ---- help ---- */

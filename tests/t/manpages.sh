@@ -8,7 +8,7 @@ for page in man/*.[158]; do
 	t_is "$page: mandoc -Tlint clean" \
 		"$(mandoc -Tlint -W warning "$page" 2>&1)" ""
 done
-t_ok "node.conf.5 and vma.conf.5 are up to date with defaults.c" \
+t_ok "node.conf.5, vma.conf.5 and client.conf.5 are up to date with defaults.c" \
 	make -s -C "$QVD_TOP" check-man O="$QVD_BIN"
 
 # qa(1): SYNOPSIS is qa --help's usage line; every command is documented.
@@ -27,4 +27,12 @@ for c in $("$QVD_BIN/qa" --help | sed -n 's/^  //p' | tr ' ' '_'); do
 	esac
 done
 t_is "every qa command is in qa.1" "$missing" ""
+
+# qvdclient(1): SYNOPSIS is the usage that -? prints.
+syn=$(mandoc -Tascii man/qvdclient.1 | col -b |
+	sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' |
+	sed 's/^ //;s/ $//')
+t_is "qvdclient.1 SYNOPSIS matches qvdclient -?" "usage: $syn" \
+	"$("$QVD_BIN/qvdclient" -? | sed '/^$/,$d' | tr -s ' \n' ' ' |
+	sed 's/ $//')"
 t_done

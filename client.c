@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* client.c -- qvdclient (manual chapter 7.8): settings from flags, the
+ * environment and client.conf; a VM picked; its NX session tunnelled
+ * between the L7R and the local nxproxy. */
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qvd.h"
+
+#define PASSWORD_MAX	256
+
+struct client {
+	const char	*prog;
+	int		 list_only;	/* -l */
+	int		 first_vm;	/* -o */
+	long long	 vm_id;		/* -s, 0: none */
+	int		 kill_vm;	/* -r */
+	const char	*nx_options;	/* -x */
+	char		 link[64];	/* client.link or client.force.link */
+	char		 proxy_options[1024];	/* nxproxy's NX_DISPLAY */
+	char		 login[128];
+	char		 password[PASSWORD_MAX];
+	char		 home_qvd[1024];	/* ~/.qvd, "" without HOME */
+	char		 cert_dir[1100];
+	struct l7rc	 l7r;
+};
+
+static volatile sig_atomic_t stop_requested;
+static int logs_to_stderr;	/* then fail() does not log it again */
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: qvdclient [-?] [-v] [-d] [-h host] [-p port] [-u username] "
+	    "[-w pass]\n"
+	    "                 [-g wxh] [-f] [-l] [-o] [-n] [-x nxoptions] "
+	    "[-c cert -k key]\n"
+	    "                 [-r] [-s vmid]\n"
+	    "\n"
+	    "-? : shows this help\n"
+	    "-v : shows version and exits\n"
+	    "-d : enables debugging (QVD_DEBUG, to QVD_DEBUG_FILE or stderr)\n"
+	    "-h : the host to connect to (QVDHOST, client.host.name)\n"
+	    "-p : the port to connect to (QVDPORT, client.host.port; 8443)\n"
+	    "-u : the user name (QVDLOGIN, client.user.name)\n"
+	    "-w : the password (QVDPASSWORD; asked on a terminal without it)\n"
+	    "-g : the geometry WxH, for example -g 1024x768\n"
+	    "-f : full screen\n"
+	    "-l : lists the user's VMs and exits\n"
+	    "-o : connects to the first VM\n"
+	    "-n : no certificate checking: any certificate is accepted\n"
+	    "-x : NX options for nxproxy, for example "
+	    "nx/nx,link=lan,cache=16384:0\n"
+	    "-c : client certificate (PEM), with -k\n"
+	    "-k : client certificate key (PEM), with -c\n"
+	    "-r : stops (kills) the VM first, then connects\n"
+	    "-s : connects to the VM with this id\n");
+}
+
+static int
+fail(int code, const char *fmt, ...) PRINTFLIKE(2, 3);
+
+static int
+fail(int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	str_vfmt(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "qvdclient: %s\n", msg);
+	if (!logs_to_stderr)
+		log_error("%s", msg);
+	return code;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* ---- settings ---- */
+
+/* /etc/qvd/client.conf, then ~/.qvd/client.conf; QVD_CONF instead. */
+static int
+load_files(struct client *cl)
+{
+	struct conf_errors errs = { 0 };
+	const char *only = getenv("QVD_CONF");
+	char user[1100];
+
+	if (only != NULL && *only != '\0') {
+		if (conf_load_file(only, CONF_FILE, &errs) == -1 &&
+		    errs.count == 0)
+			return fail(CX_USAGE, "cannot read %s", only);
+	} else {
+		if (access("/etc/qvd/client.conf", F_OK) == 0)
+			conf_load_file("/etc/qvd/client.conf", CONF_FILE, &errs);
+		str_fmt(user, sizeof(user), "%s/client.conf", cl->home_qvd);
+		if (cl->home_qvd[0] != '\0' && access(user, F_OK) == 0)
+			conf_load_file(user, CONF_USER, &errs);
+	}
+	if (errs.count > 0) {
+		conf_errors_print(&errs, stderr, "qvdclient");
+		return CX_USAGE;
+	}
+	return 0;
+}
+
+/* QVDHOST, QVDPORT, QVDLOGIN: above the files, below the flags. */
+static void
+load_environment(void)
+{
+	static const struct { const char *env, *key; } vars[] = {
+		{ "QVDHOST", "client.host.name" },
+		{ "QVDPORT", "client.host.port" },
+		{ "QVDLOGIN", "client.user.name" },
+	};
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(vars); i++)
+		if ((v = getenv(vars[i].env)) != NULL && *v != '\0')
+			conf_set(CONF_CMDLINE, vars[i].key, v);
+}
+
+/* Debugging (-d, QVD_DEBUG) to QVD_DEBUG_FILE or stderr; else the log. */
+static void
+open_log(struct client *cl, int debug)
+{
+	const char *file = getenv("QVD_DEBUG_FILE");
+	enum log_level level = LVL_INFO;
+	char path[1100];
+
+	if (debug) {
+		logs_to_stderr = !(file && *file);
+		log_open("qvdclient", LVL_DEBUG, logs_to_stderr ? NULL : file,
+		    0, logs_to_stderr);
+		return;
+	}
+	log_level_parse(conf_get("log.level"), &level);
+	str_copy(path, conf_get("client.log.filename"), sizeof(path));
+	if (path[0] == '\0' && cl->home_qvd[0] != '\0')
+		str_fmt(path, sizeof(path), "%s/qvd-client.log", cl->home_qvd);
+	if (path[0] == '\0' || log_open("qvdclient", level, path, 0, 0) == -1)
+		log_open("qvdclient", LVL_OFF, NULL, 0, 0);
+}
+
+static int
+check_settings(void)
+{
+	struct conf_errors errs = { 0 };
+
+	if (conf_check(&errs) == -1 || errs.count > 0) {
+		conf_errors_print(&errs, stderr, "qvdclient");
+		return CX_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * QVDPASSWORD, once read, is wiped where the kernel shows it
+ * (/proc/PID/environ) and removed, so that nxproxy does not inherit it.
+ */
+static void
+forget_env_password(void)
+{
+	char *v = getenv("QVDPASSWORD");
+
+	if (v == NULL)
+		return;
+	memset(v, 'x', strlen(v));
+	unsetenv("QVDPASSWORD");
+}
+
+/* The password: -w, QVDPASSWORD, client.user.password, or asked. */
+static int
+get_password(struct client *cl, const char *flag)
+{
+	const char *p = flag;
+	char prompt[300];
+
+	if (p == NULL)
+		p = getenv("QVDPASSWORD");
+	if (p == NULL || *p == '\0')
+		p = conf_get("client.user.password");
+	if (p != NULL && *p != '\0') {
+		if (p != cl->password && str_copy(cl->password, p,
+		    sizeof(cl->password)) == -1)
+			return fail(CX_USAGE, "the password is too long");
+		forget_env_password();
+		return 0;
+	}
+	if (!tty_interactive())
+		return fail(CX_USAGE, "no password: use -w, QVDPASSWORD or a "
+		    "terminal");
+	str_fmt(prompt, sizeof(prompt), "Password for %s: ", cl->login);
+	if (tty_ask(prompt, 1, cl->password, sizeof(cl->password)) == -1)
+		return fail(CX_USAGE, "no password read");
+	return 0;
+}
+
+/* Where the server is and who we are, with client.force.* applied. */
+static int
+set_server(struct client *cl)
+{
+	const char *host = conf_get("client.host.name");
+	const char *forced = conf_get("client.force.host.name");
+	char userpass[PASSWORD_MAX + 140];
+	long long port;
+
+	if (forced != NULL && *forced != '\0') {
+		if (*host != '\0' && strcmp(host, forced) != 0)
+			return fail(CX_USAGE, "this client may only connect to "
+			    "%s (client.force.host.name)", forced);
+		host = forced;
+	}
+	if (*host == '\0')
+		return fail(CX_USAGE, "no host: use -h, QVDHOST or "
+		    "client.host.name");
+	if (conf_get_int("client.host.port", 1, 65535, &port) == -1)
+		return fail(CX_USAGE, "bad port '%s'",
+		    conf_get("client.host.port"));
+	if (str_copy(cl->l7r.host, host, sizeof(cl->l7r.host)) == -1)
+		return fail(CX_USAGE, "the host name is too long");
+	str_fmt(cl->l7r.port, sizeof(cl->l7r.port), "%lld", port);
+	if (str_copy(cl->login, conf_get("client.user.name"),
+	    sizeof(cl->login)) == -1 || cl->login[0] == '\0')
+		return fail(CX_USAGE, "no user name: use -u, QVDLOGIN or "
+		    "client.user.name");
+	if (strchr(cl->login, ':') != NULL)
+		return fail(CX_USAGE, "a user name cannot contain ':'");
+	cl->l7r.use_tls = conf_bool("client.use_ssl");
+	str_fmt(userpass, sizeof(userpass), "%s:%s", cl->login, cl->password);
+	base64_encode(userpass, strlen(userpass), cl->l7r.auth,
+	    sizeof(cl->l7r.auth), 1);
+	wipe(userpass, sizeof(userpass));
+	wipe(cl->password, sizeof(cl->password));
+	return 0;
+}
+
+static void
+set_home(struct client *cl)
+{
+	const char *home = getenv("HOME");
+
+	if (home == NULL || *home == '\0')
+		return;
+	str_fmt(cl->home_qvd, sizeof(cl->home_qvd), "%s/.qvd", home);
+	str_fmt(cl->cert_dir, sizeof(cl->cert_dir), "%s/certs", cl->home_qvd);
+	mkdir(cl->home_qvd, 0700);
+}
+
+/* Flags into the CONF_CMDLINE layer; 0, -1 to exit with *code. */
+static int
+parse_flags(struct client *cl, int argc, char **argv, const char **pass,
+    int *debug, int *code)
+{
+	const char *errstr;
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt(argc, argv, ":vdh:p:u:w:g:flonx:c:k:rs:")) != -1) {
+		switch (ch) {
+		case 'v':
+			printf("qvdclient %s\n", QVD_VERSION);
+			*code = CX_OK;
+			return -1;
+		case 'd': *debug = 1; break;
+		case 'h': conf_set(CONF_CMDLINE, "client.host.name", optarg); break;
+		case 'p': conf_set(CONF_CMDLINE, "client.host.port", optarg); break;
+		case 'u': conf_set(CONF_CMDLINE, "client.user.name", optarg); break;
+		case 'w':	/* kept, and hidden from ps */
+			str_copy(cl->password, optarg, sizeof(cl->password));
+			memset(optarg, 'x', strlen(optarg));
+			*pass = cl->password;
+			break;
+		case 'g': conf_set(CONF_CMDLINE, "client.geometry", optarg); break;
+		case 'f': conf_set(CONF_CMDLINE, "client.fullscreen", "1"); break;
+		case 'l': cl->list_only = 1; break;
+		case 'o': cl->first_vm = 1; break;
+		case 'n': cl->l7r.verify = 0; break;
+		case 'x': cl->nx_options = optarg; break;
+		case 'c': cl->l7r.cert_file = optarg; break;
+		case 'k': cl->l7r.key_file = optarg; break;
+		case 'r': cl->kill_vm = 1; break;
+		case 's':
+			if (num_parse(optarg, 1, 2147483647, &cl->vm_id,
+			    &errstr) == -1) {
+				*code = fail(CX_USAGE, "-s: VM id '%s' is %s",
+				    optarg, errstr);
+				return -1;
+			}
+			break;
+		case ':':
+			*code = fail(CX_USAGE, "-%c needs a value", optopt);
+			return -1;
+		default:
+			if (optopt != '?') {
+				*code = fail(CX_USAGE, "unknown option -%c (-? "
+				    "shows the options)", optopt);
+				return -1;
+			}
+			usage(stdout);
+			*code = CX_OK;
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		*code = fail(CX_USAGE, "unexpected argument '%s' (see -?)",
+		    argv[optind]);
+		return -1;
+	}
+	if ((cl->l7r.cert_file == NULL) != (cl->l7r.key_file == NULL)) {
+		*code = fail(CX_USAGE, "-c and -k go together");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- talking to the L7R ---- */
+
+/* A final answer the server gave instead of what we asked for. */
+static int
+refused(struct client *cl, int status)
+{
+	const char *msg = cl->l7r.err;
+
+	switch (status) {
+	case 401:
+		return fail(CX_AUTH, "login failed for %s at %s: wrong user "
+		    "name or password", cl->login, cl->l7r.host);
+	case 429:
+		return fail(CX_AUTH, "login refused: %s", msg);
+	case 403:
+		if (strstr(msg, "maintenance") != NULL)
+			return fail(CX_VM_BLOCKED, "%s", msg);
+		return fail(CX_NO_VM, "%s", msg);
+	case 404:
+		return fail(CX_NO_VM, "%s", msg);
+	case 503:
+		if (str_has_prefix(msg, "The requested virtual machine"))
+			return fail(CX_VM_FAILED, "%s", msg);
+		return fail(CX_SERVER, "the server is not available: %s", msg);
+	default:
+		return fail(CX_ERROR, "the server answered %d: %s", status, msg);
+	}
+}
+
+static int
+list_vms(struct client *cl, struct l7rc_vm *vms, int *n)
+{
+	int status;
+
+	if ((*n = l7rc_list(&cl->l7r, vms, L7RC_MAX_VMS, &status)) >= 0)
+		return 0;
+	if (status == 0)
+		return fail(cl->l7r.code, "%s", cl->l7r.err);
+	return refused(cl, status);
+}
+
+static void
+print_vms(FILE *fp, const struct l7rc_vm *vms, int n)
+{
+	int i;
+
+	fprintf(fp, "%-6s %-24s %-10s %s\n", "Id", "Name", "State", "Blocked");
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%-6lld %-24s %-10s %d\n", vms[i].id, vms[i].name,
+		    vms[i].state, vms[i].blocked);
+}
+
+/* The VM to connect to: -s, -o, the only one, or asked. */
+static int
+pick_vm(struct client *cl, const struct l7rc_vm *vms, int n, int *pick)
+{
+	const char *errstr;
+	char line[32];
+	long long id = cl->vm_id;
+	int i;
+
+	if (n == 0)
+		return fail(CX_NO_VM, "%s has no virtual machines", cl->login);
+	if (id == 0 && (cl->first_vm || n == 1))
+		id = vms[0].id;
+	if (id == 0) {
+		if (!tty_interactive())
+			return fail(CX_USAGE, "%s has %d virtual machines: "
+			    "choose one with -s ID (-l lists them)", cl->login,
+			    n);
+		print_vms(stderr, vms, n);
+		if (tty_ask("Virtual machine id: ", 0, line, sizeof(line)) ==
+		    -1 || num_parse(line, 1, 2147483647, &id, &errstr) == -1)
+			return fail(CX_USAGE, "no virtual machine chosen");
+	}
+	for (i = 0; i < n; i++)
+		if (vms[i].id == id) {
+			*pick = i;
+			return 0;
+		}
+	return fail(CX_NO_VM, "%s has no virtual machine with id %lld",
+	    cl->login, id);
+}
+
+/* "Kill current VM" (-r): stop_vm with the id, and wait for it. */
+static int
+stop_vm(struct client *cl, long long id)
+{
+	struct buf body = { NULL, 0, 0, 65536 };
+	char target[64];
+	int status, rc;
+
+	fprintf(stderr, "qvdclient: stopping VM %lld\n", id);
+	str_fmt(target, sizeof(target), "/qvd/stop_vm?id=%lld", id);
+	rc = l7rc_get(&cl->l7r, target, &status, &body);
+	str_copy(cl->l7r.err, body.data ? str_trim(body.data) : "",
+	    sizeof(cl->l7r.err));
+	buf_free(&body);
+	if (rc != 0)
+		return fail(rc, "%s", cl->l7r.err);
+	return status == 200 ? 0 : refused(cl, status);
+}
+
+static void
+add_param(struct buf *b, const char *key, const char *value)
+{
+	char enc[1024];
+
+	if (http_url_encode(value, enc, sizeof(enc)) == -1)
+		return;
+	buf_printf(b, "&%s=%s", key, enc);
+}
+
+/* connect_to_vm's target: the VM and the qvd.client.* parameters. */
+static void
+connect_target(long long id, const char *link, struct buf *b)
+{
+	buf_printf(b, "/qvd/connect_to_vm?id=%lld", id);
+	add_param(b, "qvd.client.os", "linux");
+	add_param(b, "qvd.client.geometry", conf_get("client.geometry"));
+	add_param(b, "qvd.client.fullscreen", conf_bool("client.fullscreen") ?
+	    "1" : "0");
+	add_param(b, "qvd.client.keyboard", conf_get("client.keyboard"));
+	add_param(b, "qvd.client.link", link);
+	add_param(b, "qvd.client.printing.enabled",
+	    conf_bool("client.printing.enable") ? "1" : "0");
+}
+
+static void
+show_step(const char *step)
+{
+	fprintf(stderr, "qvdclient: %s\n", step);
+	log_info("%s", step);
+}
+
+/* ---- the session ---- */
+
+/* nxproxy -S on one end of a socket pair: its pid, or -1. */
+static pid_t
+start_nxproxy(struct client *cl, const char *options, int fd, char *err,
+    size_t errsz)
+{
+	char *argv[] = { "nxproxy", "-S", NULL };
+	char logpath[1200], num[16];
+	struct proc_spec ps;
+	pid_t pid;
+	int logfd = -1;
+
+	if (cl->home_qvd[0] != '\0') {
+		str_fmt(logpath, sizeof(logpath), "%s/nxproxy.log",
+		    cl->home_qvd);
+		logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+	}
+	str_fmt(num, sizeof(num), "%d", 0);
+	setenv("NX_COMMFD", num, 1);	/* the NX stream on its stdin */
+	setenv("NX_DISPLAY", options, 1);
+	setenv("NX_CLIENT", "/bin/false", 1);	/* no dialogs */
+	memset(&ps, 0, sizeof(ps));
+	ps.argv = argv;
+	ps.stdin_fd = fd;
+	ps.stdout_fd = logfd;
+	ps.stderr_fd = logfd;
+	ps.new_session = 1;
+	pid = proc_spawn(&ps, err, errsz);
+	if (logfd != -1)
+		close(logfd);
+	return pid;
+}
+
+/* After the server ended the tunnel: who did, as the L7R tells it. */
+static int
+why_ended(struct client *cl, long long id)
+{
+	struct l7rc_vm vms[L7RC_MAX_VMS];
+	int n, i, status;
+
+	l7rc_close(&cl->l7r);
+	n = l7rc_list(&cl->l7r, vms, L7RC_MAX_VMS, &status);
+	for (i = 0; i < n; i++) {
+		if (vms[i].id != id)
+			continue;
+		if (strcmp(vms[i].ended_by, "administrator") == 0)
+			return fail(CX_ADMIN, "the administrator ended the "
+			    "session");
+		if (strcmp(vms[i].ended_by, "another client") == 0)
+			return fail(CX_TAKEN, "another client took the session "
+			    "over");
+	}
+	fprintf(stderr, "qvdclient: the session ended\n");
+	return CX_OK;
+}
+
+/* Tunnel <-> nxproxy until either ends; the exit status. */
+static int
+run_session(struct client *cl, long long id, const char *options)
+{
+	struct relay_stats st;
+	char err[256];
+	int sp[2], status = 0, exited;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		return fail(CX_ERROR, "socketpair: %s", strerror(errno));
+	if ((pid = start_nxproxy(cl, options, sp[1], err, sizeof(err))) ==
+	    -1) {
+		close(sp[0]);
+		close(sp[1]);
+		return fail(CX_NXPROXY, "%s (is nxproxy installed?)", err);
+	}
+	close(sp[1]);
+	log_info("nxproxy %d started with %s", (int)pid, options);
+	relay_run(&cl->l7r.c, sp[0], &stop_requested, &st);
+	close(sp[0]);
+	log_info("session ended: %llu bytes from the server, %llu to it",
+	    st.up, st.down);
+	exited = proc_wait(pid, 2000, &status) == 0;
+	if (!exited)
+		proc_kill_group(pid, 2000);
+	if (st.end == RELAY_STOPPED) {
+		fprintf(stderr, "qvdclient: disconnected\n");
+		return CX_OK;
+	}
+	if (st.end == RELAY_FD_ENDED) {
+		if (exited && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		    && st.down == 0)
+			return fail(CX_NXPROXY, "nxproxy failed (see %s/"
+			    "nxproxy.log); is DISPLAY set?", cl->home_qvd);
+		fprintf(stderr, "qvdclient: the session ended\n");
+		return CX_OK;
+	}
+	return why_ended(cl, id);
+}
+
+/* The link (client.force.link wins) and nxproxy's options. */
+static int
+set_nx(struct client *cl)
+{
+	const char *forced = conf_get("client.force.link");
+	char err[256];
+
+	str_copy(cl->link, *forced ? forced : conf_get("client.link"),
+	    sizeof(cl->link));
+	if (nx_proxy_options(cl->nx_options, cl->link, conf_get(
+	    "client.nxproxy.extra_args"), cl->proxy_options,
+	    sizeof(cl->proxy_options), err, sizeof(err)) == -1)
+		return fail(CX_USAGE, "%s", err);
+	return 0;
+}
+
+/* Optionally stop, then connect and run: the exit status. */
+static int
+connect_vm(struct client *cl, const struct l7rc_vm *vm)
+{
+	struct buf target = { NULL, 0, 0, 16384 };
+	int status;
+
+	if (vm->blocked)
+		return fail(CX_VM_BLOCKED, "The requested virtual machine is "
+		    "offline for maintenance");
+	if (cl->kill_vm && (status = stop_vm(cl, vm->id)) != 0)
+		return status;
+	connect_target(vm->id, cl->link, &target);
+	fprintf(stderr, "qvdclient: connecting to VM %lld (%s)\n", vm->id,
+	    vm->name);
+	status = l7rc_connect_vm(&cl->l7r, buf_str(&target));
+	buf_free(&target);
+	if (status == -1)
+		return fail(cl->l7r.code, "%s", cl->l7r.err);
+	if (status != 0)
+		return refused(cl, status);
+	return run_session(cl, vm->id, cl->proxy_options);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+run(struct client *cl)
+{
+	struct l7rc_vm vms[L7RC_MAX_VMS];
+	int n, pick = 0, rc;
+
+	if ((rc = list_vms(cl, vms, &n)) != 0)
+		return rc;
+	if (cl->list_only) {
+		print_vms(stdout, vms, n);
+		return CX_OK;
+	}
+	if ((rc = pick_vm(cl, vms, n, &pick)) != 0)
+		return rc;
+	return connect_vm(cl, &vms[pick]);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct client cl;
+	const char *pass = NULL, *dbg = getenv("QVD_DEBUG");
+	int debug = dbg != NULL && *dbg != '\0' && strcmp(dbg, "0") != 0;
+	int code = CX_OK;
+
+	cl.l7r.verify = 1;
+	cl.l7r.c.fd = -1;
+	log_open("qvdclient", LVL_OFF, NULL, 0, 0);	/* until open_log() */
+	set_home(&cl);
+	conf_init();
+	if ((code = load_files(&cl)) != 0)
+		return code;
+	load_environment();
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		return CX_OK;
+	}
+	if (parse_flags(&cl, argc, argv, &pass, &debug, &code) == -1)
+		return code;
+	open_log(&cl, debug);
+	if ((code = check_settings()) != 0 ||
+	    (code = set_nx(&cl)) != 0 ||
+	    (code = get_password(&cl, pass)) != 0 ||
+	    (code = set_server(&cl)) != 0)
+		return code;
+	cl.l7r.cert_dir = cl.cert_dir[0] ? cl.cert_dir : NULL;
+	cl.l7r.ask = tty_interactive();
+	cl.l7r.progress = show_step;
+	catch_signals();
+	code = run(&cl);
+	l7rc_free(&cl.l7r);
+	log_close();
+	return code;
+}
