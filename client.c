@@ -18,6 +18,7 @@
 #include "qvd.h"
 
 #define PASSWORD_MAX	256
+#define NO_DESKTOP_BYTES 4096	/* less from the VM: it never showed */
 
 struct client {
 	const char	*prog;
@@ -555,11 +556,12 @@ run_session(struct client *cl, long long id, const char *options)
 		fprintf(stderr, "qvdclient: disconnected\n");
 		return CX_OK;
 	}
+	if (exited && (!WIFEXITED(status) || WEXITSTATUS(status) != 0) &&
+	    st.up < NO_DESKTOP_BYTES)
+		return fail(CX_NXPROXY, "nxproxy failed before the desktop "
+		    "appeared (see %s/nxproxy.log); is DISPLAY usable?",
+		    cl->home_qvd);
 	if (st.end == RELAY_FD_ENDED) {
-		if (exited && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		    && st.down == 0)
-			return fail(CX_NXPROXY, "nxproxy failed (see %s/"
-			    "nxproxy.log); is DISPLAY set?", cl->home_qvd);
 		fprintf(stderr, "qvdclient: the session ended\n");
 		return CX_OK;
 	}

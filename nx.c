@@ -197,8 +197,9 @@ nx_link(const char *link, char *out, size_t outsz)
 
 /*
  * The local nxproxy's options (its NX_DISPLAY): the -x string as given,
- * else client.nxproxy.extra_args.  The link is checked here but goes to
- * nxagent (qvd.client.link): nxproxy -S ignores it.
+ * else the link from client.link plus client.nxproxy.extra_args.  (The
+ * link that counts is nxagent's, from qvd.client.link; nxproxy -S notes
+ * its own and ignores it, but needs some option after "nx/nx,".)
  */
 int
 nx_proxy_options(const char *given, const char *link, const char *extra,
@@ -219,8 +220,8 @@ nx_proxy_options(const char *given, const char *link, const char *extra,
 		str_fmt(err, errsz, "bad client.nxproxy.extra_args '%s'", extra);
 		return -1;
 	}
-	if (str_fmt(out, outsz, "nx/nx%s%s:0", extra && *extra ? "," : "",
-	    extra ? extra : "") == -1) {
+	if (str_fmt(out, outsz, "nx/nx,link=%s%s%s:0", preset, extra && *extra ?
+	    "," : "", extra ? extra : "") == -1) {
 		str_copy(err, "the NX options are too long", errsz);
 		return -1;
 	}

@@ -11,7 +11,7 @@
 
 W=$QVD_WORK
 cleanup() {
-	[ -n "${NGINX:-}" ] && kill "$NGINX" 2>/dev/null
+	[ -s "$W/nginx/nginx.pid" ] && kill "$(cat "$W/nginx/nginx.pid")" 2>/dev/null
 	pkill -f "socat.*1500[0-2]" 2>/dev/null
 	pkill -f "qvd-vma -f -c $W" 2>/dev/null
 	node_cleanup
@@ -51,7 +51,6 @@ http {
 }
 EOC
 in_ns nginx -c "$W/nginx.conf" -g 'daemon off;' &
-NGINX=$!
 sleep 1
 
 rate() {	# wrk output -> requests per second

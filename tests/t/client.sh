@@ -204,6 +204,13 @@ t_is "nxproxy missing: exit 10" "$?" 10
 t_is "saying so" "$(echo "$out" | tail -1)" \
 	"qvdclient: cannot run nxproxy: No such file or directory (is nxproxy installed?)"
 
+wait_for 20 row_is "SELECT user_state FROM vm_runtimes WHERE vm_id = 1" \
+	disconnected
+out=$(in_ns env -i PATH="$PATH" HOME="$H" DISPLAY=:99 QVDLOGIN=ann \
+	QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h 127.0.0.1 -o 2>&1)
+t_is "no usable DISPLAY: nxproxy fails, exit 10" "$?" 10
+t_like "saying so" "$out" "nxproxy failed before the desktop appeared"
+
 # --- -r: the VM is stopped first, then connected to afresh ---
 wait_for 20 row_is "SELECT user_state FROM vm_runtimes WHERE vm_id = 1" \
 	disconnected
