@@ -5,7 +5,6 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -503,7 +502,10 @@ start_nxproxy(struct client *cl, const char *options, int fd, char *err,
 	return pid;
 }
 
-/* After the server ended the tunnel: who did, as the L7R tells it. */
+/*
+ * After the server ended the tunnel: who did, as the L7R tells it
+ * (CX_ADMIN, CX_TAKEN), or CX_OK when nobody did.
+ */
 static int
 why_ended(struct client *cl, long long id)
 {
@@ -522,7 +524,6 @@ why_ended(struct client *cl, long long id)
 			return fail(CX_TAKEN, "another client took the session "
 			    "over");
 	}
-	fprintf(stderr, "qvdclient: the session ended\n");
 	return CX_OK;
 }
 
@@ -532,7 +533,7 @@ run_session(struct client *cl, long long id, const char *options)
 {
 	struct relay_stats st;
 	char err[256];
-	int sp[2], status = 0, exited;
+	int sp[2], status = 0, rc;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
@@ -549,23 +550,20 @@ run_session(struct client *cl, long long id, const char *options)
 	close(sp[0]);
 	log_info("session ended: %llu bytes from the server, %llu to it",
 	    st.up, st.down);
-	exited = proc_wait(pid, 2000, &status) == 0;
-	if (!exited)
+	if (proc_wait(pid, 2000, &status) == -1)
 		proc_kill_group(pid, 2000);
 	if (st.end == RELAY_STOPPED) {
 		fprintf(stderr, "qvdclient: disconnected\n");
 		return CX_OK;
 	}
-	if (exited && (!WIFEXITED(status) || WEXITSTATUS(status) != 0) &&
-	    st.up < NO_DESKTOP_BYTES)
+	if (st.end == RELAY_CONN_ENDED && (rc = why_ended(cl, id)) != CX_OK)
+		return rc;
+	if (st.up < NO_DESKTOP_BYTES)
 		return fail(CX_NXPROXY, "nxproxy failed before the desktop "
 		    "appeared (see %s/nxproxy.log); is DISPLAY usable?",
 		    cl->home_qvd);
-	if (st.end == RELAY_FD_ENDED) {
-		fprintf(stderr, "qvdclient: the session ended\n");
-		return CX_OK;
-	}
-	return why_ended(cl, id);
+	fprintf(stderr, "qvdclient: the session ended\n");
+	return CX_OK;
 }
 
 /* The link (client.force.link wins) and nxproxy's options. */

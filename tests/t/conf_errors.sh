@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # conf_errors.sh -- a malformed configuration stops every binary with
-# "file:LINE: message" and status 1, before it does anything else.
+# "file:LINE: message" and its documented status (1; qvdclient's is 2),
+# before it does anything else.
 . "$QVD_TOP/tests/lib/tap.sh"
 
 bad="$QVD_WORK/node.conf.bad"
@@ -9,23 +10,24 @@ printf 'l7r.port = 8443\nthis line is wrong\nvm.overlay.persistent = maybe\n' \
 	>>"$bad"
 line=$(($(wc -l <"$QVD_CONF") + 2))
 
-# program and the arguments that make it read $bad
-while read -r prog args; do
+# program, its status for a bad configuration, the arguments that make it
+# read $bad
+while read -r prog want args; do
 	[ -x "$QVD_BIN/$prog" ] || continue
 	# shellcheck disable=SC2086
 	out=$(QVD_CONF="$bad" "$QVD_BIN/$prog" $args 2>&1 </dev/null)
 	st=$?
-	t_is "$prog: exit status 1" "$st" "1"
+	t_is "$prog: exit status $want" "$st" "$want"
 	t_like "$prog: names the line" "$out" \
 		"node.conf.bad:$line: invalid character in key"
 	t_like "$prog: and every other error" "$out" \
 		"node.conf.bad:$((line + 1)): vm.overlay.persistent: 'maybe' is not a boolean"
 done <<EOL
-qvd-deploy-db -c $bad
-qa -c $bad host list
-qvd-node -c $bad -n
-qvd-wat -c $bad -n
-qvd-vma -c $bad -n
-qvdclient -l
+qvd-deploy-db 1 -c $bad
+qa 1 -c $bad host list
+qvd-node 1 -c $bad -n
+qvd-wat 1 -c $bad -n
+qvd-vma 1 -c $bad -n
+qvdclient 2 -l
 EOL
 t_done
