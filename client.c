@@ -18,6 +18,7 @@
 
 #define PASSWORD_MAX	256
 #define NO_DESKTOP_BYTES 4096	/* less from the VM: it never showed */
+#define NO_DESKTOP	(-100)	/* run_session: then; worth a retry */
 
 struct client {
 	const char	*prog;
@@ -527,7 +528,7 @@ why_ended(struct client *cl, long long id)
 	return CX_OK;
 }
 
-/* Tunnel <-> nxproxy until either ends; the exit status. */
+/* Tunnel <-> nxproxy until either ends; the exit status or NO_DESKTOP. */
 static int
 run_session(struct client *cl, long long id, const char *options)
 {
@@ -559,9 +560,7 @@ run_session(struct client *cl, long long id, const char *options)
 	if (st.end == RELAY_CONN_ENDED && (rc = why_ended(cl, id)) != CX_OK)
 		return rc;
 	if (st.up < NO_DESKTOP_BYTES)
-		return fail(CX_NXPROXY, "nxproxy failed before the desktop "
-		    "appeared (see %s/nxproxy.log); is DISPLAY usable?",
-		    cl->home_qvd);
+		return NO_DESKTOP;
 	fprintf(stderr, "qvdclient: the session ended\n");
 	return CX_OK;
 }
@@ -587,7 +586,7 @@ static int
 connect_vm(struct client *cl, const struct l7rc_vm *vm)
 {
 	struct buf target = { NULL, 0, 0, 16384 };
-	int status;
+	int status, attempt;
 
 	if (vm->blocked)
 		return fail(CX_VM_BLOCKED, "The requested virtual machine is "
@@ -595,15 +594,33 @@ connect_vm(struct client *cl, const struct l7rc_vm *vm)
 	if (cl->kill_vm && (status = stop_vm(cl, vm->id)) != 0)
 		return status;
 	connect_target(vm->id, cl->link, &target);
-	fprintf(stderr, "qvdclient: connecting to VM %lld (%s)\n", vm->id,
-	    vm->name);
-	status = l7rc_connect_vm(&cl->l7r, buf_str(&target));
+	/*
+	 * Now and then nxagent gives up opening its display through a new
+	 * proxy ("Unable to open display") before anything is shown: one
+	 * more attempt, which the VM answers with a fresh X session.
+	 */
+	for (attempt = 0; attempt < 2; attempt++) {
+		fprintf(stderr, "qvdclient: connecting to VM %lld (%s)\n",
+		    vm->id, vm->name);
+		status = l7rc_connect_vm(&cl->l7r, buf_str(&target));
+		if (status != 0)
+			break;
+		if ((status = run_session(cl, vm->id, cl->proxy_options)) !=
+		    NO_DESKTOP) {
+			buf_free(&target);
+			return status;
+		}
+		l7rc_close(&cl->l7r);
+		log_warn("the desktop did not appear; %s", attempt == 0 ?
+		    "trying once more" : "giving up");
+	}
 	buf_free(&target);
 	if (status == -1)
 		return fail(cl->l7r.code, "%s", cl->l7r.err);
-	if (status != 0)
+	if (status != 0 && status != NO_DESKTOP)
 		return refused(cl, status);
-	return run_session(cl, vm->id, cl->proxy_options);
+	return fail(CX_NXPROXY, "nxproxy failed before the desktop appeared "
+	    "(see %s/nxproxy.log); is DISPLAY usable?", cl->home_qvd);
 }
 
 static void

@@ -71,7 +71,7 @@ theirs=$(in_ns wrk -t2 -c8 -d8s -H "Connection: close" \
 echo "new connections (TLS handshake + request): qvd-node list_of_vm $ours/s (includes the PBKDF2 password check), nginx ping $theirs/s"
 ours=$(in_ns wrk -t2 -c8 -d8s -H "Connection: close" \
 	https://127.0.0.1:8443/qvd/ping | rate)
-echo "  qvd-node ping on new connections (handshake, fork, no login): $ours/s"
+echo "  qvd-node ping on new connections (handshake in a front worker, no login): $ours/s"
 
 # the tunnel: a VM whose "nxagent" is a byte sink on 127.0.0.1:15000
 PORT=13032
