@@ -55,8 +55,11 @@ add_pem_file(X509_STORE *store, const char *path)
 }
 
 /*
- * Trust anchors for ctx: OpenSSL's default paths, the first system bundle
- * found, and every *.pem and *.crt in dir (which may not exist).
+ * Trust anchors for ctx: OpenSSL's default paths, or, where this build's
+ * OpenSSL directory does not exist (a static binary on another
+ * distribution), the first system bundle found; and every *.pem and *.crt
+ * in dir (which may not exist).  The bundle is parsed once: it costs some
+ * 30 ms of the client's start.
  */
 void
 cert_load_trusted(struct ssl_ctx_st *ctx, const char *dir)
@@ -67,12 +70,15 @@ cert_load_trusted(struct ssl_ctx_st *ctx, const char *dir)
 	size_t i;
 	DIR *d;
 
-	SSL_CTX_set_default_verify_paths(ctx);
-	for (i = 0; i < ARRAY_LEN(system_bundles); i++)
-		if (access(system_bundles[i], R_OK) == 0) {
-			add_pem_file(store, system_bundles[i]);
-			break;
-		}
+	if (access(X509_get_default_cert_file(), R_OK) == 0 ||
+	    access(X509_get_default_cert_dir(), X_OK) == 0)
+		SSL_CTX_set_default_verify_paths(ctx);
+	else
+		for (i = 0; i < ARRAY_LEN(system_bundles); i++)
+			if (access(system_bundles[i], R_OK) == 0) {
+				add_pem_file(store, system_bundles[i]);
+				break;
+			}
 	if (dir != NULL && (d = opendir(dir)) != NULL) {
 		while ((e = readdir(d)) != NULL)
 			if ((has_suffix(e->d_name, ".pem") ||
