@@ -174,6 +174,8 @@ install: all
 	install -m 755 $(O)/qa $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-vma $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-node $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(O)/qvdclient $(DESTDIR)$(BINDIR)/
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
@@ -183,8 +185,9 @@ install: all
 		sed 's|/usr/local/sbin|$(SBINDIR)|g' $$f > \
 			$(DESTDIR)$(UNITDIR)/$${f#etc/}; done
 	for f in etc/*.conf; do \
+		m=640; [ $$f = etc/client.conf ] && m=644; \
 		[ -e $(DESTDIR)$(SYSCONFDIR)/qvd/$${f#etc/} ] || \
-		install -m 640 $$f $(DESTDIR)$(SYSCONFDIR)/qvd/; done
+		install -m $$m $$f $(DESTDIR)$(SYSCONFDIR)/qvd/; done
 
 clean:
 	rm -rf build build-asan build-aarch64

@@ -20,6 +20,7 @@
 
 #define LINE_MAX_NX	2048
 #define ENV_MAX		64
+#define STOP_GRACE_S	5	/* an ended session's monitor cleans up */
 
 static char state_path[512], pid_path[512];
 
@@ -107,6 +108,18 @@ xs_x_state(long long *since)
 			*since = wall_ms() / 1000 - ts;
 	}
 	x = nx_x_state(buf);
+	if (strcmp(x, "stopped") == 0) {
+		/*
+		 * nxagent said it aborted or terminated, but lingers for its
+		 * cleanup, holding display :100: a new one started now fails
+		 * with "Unable to open display".  Stopped once it is gone.
+		 */
+		pid = xs_agent_pid();
+		if ((pid != 0 && kill(pid, 0) == 0) || *since < STOP_GRACE_S)
+			return "stopping";
+		forget_session();
+		return "stopped";
+	}
 	if (strcmp(x, "listening") == 0 || strcmp(x, "connected") == 0 ||
 	    strcmp(x, "suspending") == 0 || strcmp(x, "suspended") == 0 ||
 	    strcmp(x, "stopping") == 0) {

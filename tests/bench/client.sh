@@ -45,10 +45,13 @@ disconnected() {
 time_to_desktop() {
 	t0=$(now_ms)
 	client >"$W/client.out" 2>&1 &
+	cpid=$!
 	until painted; do
-		[ $(($(now_ms) - t0)) -lt 120000 ] || break
+		[ $(($(now_ms) - t0)) -lt 120000 ] && kill -0 $cpid 2>/dev/null ||
+			{ echo "no desktop: $(tail -1 "$W/client.out")" >&2; break; }
 	done
 	echo $(($(now_ms) - t0))
+	sleep 2		# a user, not a probe: nxagent reaches "started"
 	pkill -TERM -x qvdclient
 	wait_for 20 unpainted
 	wait_for 20 disconnected

@@ -10,7 +10,9 @@ for f in usr/sbin/qa usr/sbin/qvd-deploy-db usr/share/man/man1/qa.1 \
 	usr/share/qvd/schema.sql etc/qvd/node.conf usr/sbin/qvd-node \
 	usr/sbin/qvd-vma usr/share/man/man8/qvd-node.8 \
 	usr/share/man/man8/qvd-vma.8 usr/share/man/man5/vma.conf.5 \
-	usr/lib/systemd/system/qvd-node.service; do
+	usr/lib/systemd/system/qvd-node.service usr/bin/qvdclient \
+	usr/share/man/man1/qvdclient.1 usr/share/man/man5/client.conf.5 \
+	etc/qvd/client.conf; do
 	t_ok "installs /$f" test -s "$d/$f"
 done
 echo "nodename = mine" >"$d/etc/qvd/node.conf"
