@@ -14,6 +14,7 @@
 #include "qvd.h"
 
 #define POLL_MS		100	/* how often the database is looked at */
+#define X_RETRY_MS	200	/* how often a refused x_start is retried */
 #define PARAMS_MAX	(64 * 1024)
 
 struct session {
@@ -270,21 +271,27 @@ x_session(struct session *s)
 {
 	char out[512];
 	int timeout = (int)conf_int("internal.l7r.timeout.vma", 4) * 1000;
-	long long retries = conf_int("internal.l7r.retry.x_start", 20), i;
 	long long started_at = 0, xs_timeout = conf_int(
 	    "internal.l7r.timeout.x_start", 10) * 1000;
+	/*
+	 * x_start is refused while the last session is still suspending or
+	 * stopping, usually for well under a second: asked again every
+	 * X_RETRY_MS for as long as upstream's retries x poll time allow.
+	 */
+	long long give_up = mono_ms() + conf_int("internal.l7r.retry.x_start",
+	    20) * conf_int("internal.l7r.poll_time.x", 1) * 1000;
+	int logged = 0;
 
 	l7r_progress(s->r, "Starting X session at VM %s", s->id);
-	for (i = 0;; i++) {
-		if (vma_call(s->address, s->vma_port, "x_start", s->query,
-		    timeout, out, sizeof(out)) == 0)
-			break;
-		log_info("L7R: x_start on VM %s: %s", s->id, out);
-		if (i >= retries || aborted(s)) {
+	while (vma_call(s->address, s->vma_port, "x_start", s->query, timeout,
+	    out, sizeof(out)) != 0) {
+		if (!logged++)
+			log_info("L7R: x_start on VM %s: %s", s->id, out);
+		if (mono_ms() >= give_up || aborted(s)) {
 			unavailable(s, "%s", out);
 			return -1;
 		}
-		sleep_ms((int)conf_int("internal.l7r.poll_time.x", 1) * 1000);
+		sleep_ms(X_RETRY_MS);
 	}
 	l7r_progress(s->r, "Waiting for X session to come up on VM %s", s->id);
 	for (;;) {

@@ -27,7 +27,9 @@ qa vm add name=ann-desk user=ann osf=desk >/dev/null
 start_node
 mkdir -p "$H"
 in_ns Xvfb $DPY -screen 0 1024x768x24 -nolisten tcp >"$W/xvfb.log" 2>&1 &
+XVFB=$!
 wait_for 10 in_ns env DISPLAY=$DPY xdpyinfo
+kill -0 $XVFB 2>/dev/null || { cat "$W/xvfb.log"; exit 1; }
 
 client() {
 	in_ns env -i PATH="$PATH" HOME="$H" DISPLAY=$DPY QVDLOGIN=ann \
