@@ -39,11 +39,12 @@ TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay
 DEPLOY_OBJS = deploy $(DBCORE)
 QA_OBJS	= qa qacmd qavm $(ADMIN)
 VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
+WAT_OBJS = wat daemon $(DBCORE)
 CLIENT_OBJS = client l7rclient certstore relay nx proc $(CORE)
 NODE_OBJS = hkd vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
 	    auth relay lb admin ipnet $(DBCORE)
 
-PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient
+PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient qvd-wat
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_relay t_db
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
@@ -79,6 +80,9 @@ $(O)/qvd-vma: $(call obj,$(VMA_OBJS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBSSL)
 
 $(O)/qvd-node: $(call obj,$(NODE_OBJS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
+
+$(O)/qvd-wat: $(call obj,$(WAT_OBJS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBPQ) $(LIBSSL)
 
 $(O)/qvdclient: $(call obj,$(CLIENT_OBJS))
@@ -174,6 +178,7 @@ install: all
 	install -m 755 $(O)/qa $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-vma $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-node $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(O)/qvd-wat $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(O)/qvdclient $(DESTDIR)$(BINDIR)/
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/

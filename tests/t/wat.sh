@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# wat.sh -- qvd-wat, first slice: login against wat.admin.* (plain default
+# or hashed by qa config set), signed session cookies, CSRF on logout, the
+# dashboard's totals as HTML and JSON.
+. "$QVD_TOP/tests/lib/tap.sh"
+
+PORT=13300
+U=http://127.0.0.1:$PORT
+J=$QVD_WORK/jar
+cleanup() { [ -n "${WAT:-}" ] && kill "$WAT" 2>/dev/null; }
+trap cleanup EXIT
+qvd-deploy-db >/dev/null
+qa config set wat.port=$PORT >/dev/null
+qa user add login=ann password=x >/dev/null
+qa user add login=bob password=x >/dev/null
+qa osf add name=desk >/dev/null
+qa host add name=n1 address=10.0.0.1 >/dev/null
+
+t_like "-n checks the configuration" "$(qvd-wat -n -c "$QVD_CONF")" \
+	"configuration OK \\(port $PORT\\)"
+qvd-wat -f -c "$QVD_CONF" >"$QVD_WORK/wat.out" 2>&1 &
+WAT=$!
+wait_for 10 curl -s -o /dev/null "$U/login"
+
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+t_is "without a session, pages send to the login" \
+	"$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$U/")" \
+	"303 $U/login"
+t_is "and the API says 401" "$(code "$U/api/dashboard")" 401
+t_is "in JSON" "$(curl -s "$U/api/dashboard")" '{"error":"log in first"}'
+t_is "a wrong password: 401" \
+	"$(code -d login=admin -d password=nope "$U/login")" 401
+t_like "with the reason on the page" \
+	"$(curl -s -d login=admin -d password=nope "$U/login")" \
+	"Wrong login or password"
+hdrs=$(curl -s -D - -o /dev/null -c "$J" -d login=admin -d password=admin \
+	"$U/login" | tr -d '\r')
+t_like "admin/admin logs in: a session cookie" "$hdrs" \
+	"Set-Cookie: qvdwat=.*; Path=/; HttpOnly; SameSite=Strict"
+page=$(curl -s -b "$J" "$U/")
+t_like "the dashboard has the totals of figure 4.2" "$page" \
+	"<th>Users</th><td>2</td>.*<th>Nodes</th><td>1</td>.*<th>OS flavours</th><td>1</td>"
+t_like "and pie charts as inline SVG" "$page" "<svg .*Virtual machines"
+t_is "the same as JSON" "$(curl -s -b "$J" "$U/api/dashboard")" \
+	'{"users":2,"vms":0,"vms_running":0,"vms_blocked":0,"sessions":0,"nodes":1,"nodes_running":0,"osfs":1,"dis":0}'
+forged=$(sed -n 's/.*qvdwat\t//p' "$J" | sed 's/.$/0/')
+t_is "a forged cookie is no session" \
+	"$(code -b "qvdwat=$forged" "$U/api/dashboard")" 401
+t_is "logout without the CSRF token: 403" "$(code -b "$J" -X POST "$U/logout")" 403
+token=$(echo "$page" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p')
+t_like "with it: the cookie is cleared" \
+	"$(curl -s -D - -o /dev/null -b "$J" -d csrf="$token" "$U/logout" | tr -d '\r')" \
+	"Set-Cookie: qvdwat=; Path=/; Max-Age=0"
+qa config set wat.admin.password=n3wS3cret >/dev/null
+t_like "qa config set stores the admin password hashed" \
+	"$(qa config get wat.admin.password)" 'pbkdf2|\$'
+t_is "the old password no longer works" \
+	"$(code -d login=admin -d password=admin "$U/login")" 401
+t_is "the new one does" \
+	"$(code -d login=admin -d password=n3wS3cret "$U/login")" 303
+t_done
