@@ -32,14 +32,14 @@ CORE	= xmalloc str buf base64 log conf defaults clock json http tls conn pass \
 DBCORE	= $(CORE) db schema
 
 # What qa and the WAT share: the administration layer.
-ADMIN	= admin vmctl di filter table attime ipnet lb $(DBCORE)
+ADMIN	= admin vmctl di filter table lists attime ipnet lb $(DBCORE)
 # Unit tests link everything they might test.
 TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay
 
 DEPLOY_OBJS = deploy $(DBCORE)
 QA_OBJS	= qa qacmd qavm $(ADMIN)
 VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
-WAT_OBJS = wat daemon $(DBCORE)
+WAT_OBJS = wat daemon $(ADMIN)
 CLIENT_OBJS = client l7rclient certstore relay nx proc $(CORE)
 NODE_OBJS = hkd vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
 	    auth relay lb admin ipnet $(DBCORE)

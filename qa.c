@@ -169,6 +169,16 @@ qa_ids(struct qa *qa, long long **ids, int *n)
 	return 0;
 }
 
+/* The object's list (lists.c) with the filter applied, printed. */
+int
+qa_list_of(struct qa *qa, const char *object)
+{
+	const struct list_def *l = list_find(object);
+
+	return qa_list(qa, l->select, list_from(l), l->cols, l->ncols,
+	    l->order);
+}
+
 /* A list query over the object with the filter applied, printed. */
 int
 qa_list(struct qa *qa, const char *select, const char *from,

@@ -256,23 +256,10 @@ host_add(struct qa *qa)
 	return 0;
 }
 
-static const struct out_col host_cols[] = {
-	{ "Id", "id", COL_INT }, { "Name", "name", COL_TEXT },
-	{ "Address", "address", COL_TEXT }, { "HKD", "hkd_age", COL_AGE },
-	{ "Usable RAM", "usable_ram", COL_REAL },
-	{ "Usable CPU", "usable_cpu", COL_REAL },
-	{ "VMs assigned", "vms_assigned", COL_INT },
-	{ "Blocked", "blocked", COL_BOOL }, { "State", "state", COL_TEXT },
-};
-
 static int
 host_list(struct qa *qa)
 {
-	return qa_list(qa, "h.id, h.name, h.address, extract(epoch from "
-	    "(localtimestamp - r.ok_ts))::bigint, round(r.usable_ram::numeric, "
-	    "3), round(r.usable_cpu::numeric, 2), (SELECT count(*) FROM "
-	    "vm_runtimes v WHERE v.host_id = h.id), r.blocked, r.state",
-	    qa->obj->from_sql, host_cols, ARRAY_LEN(host_cols), "h.id");
+	return qa_list_of(qa, "host");
 }
 
 static const struct out_col counter_cols[] = {
@@ -375,18 +362,10 @@ osf_add(struct qa *qa)
 	return 0;
 }
 
-static const struct out_col osf_cols[] = {
-	{ "Id", "id", COL_INT }, { "Name", "name", COL_TEXT },
-	{ "RAM", "memory", COL_INT }, { "Overlay", "use_overlay", COL_YESNO },
-	{ "UserHD", "user_storage_size", COL_INT },
-};
-
 static int
 osf_list(struct qa *qa)
 {
-	return qa_list(qa, "o.id, o.name, o.memory, o.use_overlay, "
-	    "o.user_storage_size", qa->obj->from_sql, osf_cols,
-	    ARRAY_LEN(osf_cols), "o.id");
+	return qa_list_of(qa, "osf");
 }
 
 static int
@@ -447,19 +426,10 @@ di_add_cmd(struct qa *qa)
 	return 0;
 }
 
-static const struct out_col di_cols[] = {
-	{ "Id", "id", COL_INT }, { "OSF", "osf", COL_TEXT },
-	{ "Version", "version", COL_TEXT }, { "Path", "path", COL_TEXT },
-	{ "Tags", "tags", COL_LIST },
-};
-
 static int
 di_list(struct qa *qa)
 {
-	return qa_list(qa, "d.id, o.name, d.version, d.path, (SELECT "
-	    "string_agg(t.tag, E'\\n' ORDER BY t.tag) FROM di_tags t WHERE "
-	    "t.di_id = d.id)", qa->obj->from_sql, di_cols, ARRAY_LEN(di_cols),
-	    "d.id");
+	return qa_list_of(qa, "di");
 }
 
 static int
@@ -535,15 +505,10 @@ user_passwd(struct qa *qa)
 	return 0;
 }
 
-static const struct out_col user_cols[] = {
-	{ "Id", "id", COL_INT }, { "Login", "login", COL_TEXT },
-};
-
 static int
 user_list(struct qa *qa)
 {
-	return qa_list(qa, "u.id, u.login", qa->obj->from_sql, user_cols,
-	    ARRAY_LEN(user_cols), "u.id");
+	return qa_list_of(qa, "user");
 }
 
 static int

@@ -63,34 +63,10 @@ qa_vm_add(struct qa *qa)
 	return 0;
 }
 
-static const struct out_col vm_cols[] = {
-	{ "Id", "id", COL_INT }, { "Name", "name", COL_TEXT },
-	{ "User", "user", COL_TEXT }, { "RealUser", "real_user", COL_TEXT },
-	{ "Ip", "ip", COL_TEXT }, { "OSF", "osf", COL_TEXT },
-	{ "DI_Tag", "di_tag", COL_TEXT }, { "DI", "di", COL_TEXT },
-	{ "Running DI", "running_di", COL_TEXT }, { "Host", "host", COL_TEXT },
-	{ "State", "state", COL_TEXT }, { "L7R", "l7r_host", COL_TEXT },
-	{ "UserState", "user_state", COL_TEXT },
-	{ "Blocked", "blocked", COL_BOOL },
-	{ "Expire soft", "expire_soft", COL_TIME },
-	{ "Expire hard", "expire_hard", COL_TIME },
-	{ "Failure", "failure", COL_TEXT },
-};
-
 int
 qa_vm_list(struct qa *qa)
 {
-	return qa_list(qa, "v.id, v.name, u.login, ru.login, v.ip, o.name, "
-	    "v.di_tag, (SELECT d.version FROM dis d JOIN di_tags t ON t.di_id = "
-	    "d.id WHERE d.osf_id = v.osf_id AND t.tag = v.di_tag LIMIT 1), "
-	    "cd.version, h.name, r.vm_state, lh.name, r.user_state, r.blocked, "
-	    "extract(epoch from r.vm_expiration_soft)::bigint, "
-	    "extract(epoch from r.vm_expiration_hard)::bigint, r.vm_failure",
-	    "vms v JOIN vm_runtimes r ON r.vm_id = v.id JOIN users u ON u.id = "
-	    "v.user_id JOIN osfs o ON o.id = v.osf_id LEFT JOIN hosts h ON "
-	    "h.id = r.host_id LEFT JOIN users ru ON ru.id = r.real_user_id "
-	    "LEFT JOIN dis cd ON cd.id = r.current_di_id LEFT JOIN hosts lh ON "
-	    "lh.id = r.l7r_host_id", vm_cols, ARRAY_LEN(vm_cols), "v.id");
+	return qa_list_of(qa, "vm");
 }
 
 int

@@ -642,6 +642,21 @@ int	 out_rows(FILE *, const struct out_col *, int ncols,
 	    struct pg_result *, int json, int quiet);
 
 /* ------------------------------------------------------------------ */
+/* lists.c -- the object lists of qa and the WAT */
+
+struct list_def {
+	const char		*object;	/* "vm", "user", ... */
+	const char		*select;	/* the columns, as SQL */
+	const char		*from;		/* NULL: the object's */
+	const struct out_col	*cols;
+	int			 ncols;
+	const char		*order;
+};
+
+const struct list_def *list_find(const char *object);
+const char *list_from(const struct list_def *);
+
+/* ------------------------------------------------------------------ */
 /* qa.c, qacmd.c, qavm.c -- the administration CLI */
 
 #define QA_ERROR	1	/* exit status: the operation failed */
@@ -697,6 +712,7 @@ int	 qa_int_arg(struct qa *, const char *key, long long min,
 int	 qa_time_arg(struct qa *, const char *key, int *set, long long *epoch);
 int	 qa_confirm(struct qa *, const char *verb);
 int	 qa_ids(struct qa *, long long **ids, int *n);
+int	 qa_list_of(struct qa *, const char *object);
 int	 qa_list(struct qa *, const char *select, const char *from,
 	    const struct out_col *, int ncols, const char *order);
 int	 qa_read_password(struct qa *, const char *prompt, char *out,

@@ -37,6 +37,19 @@ struct wat_req {			/* what a route may use: copies, since
 	char		 cookie[256];
 };
 
+/* The object lists, at the manual's URLs (lists.c has their columns). */
+static const struct {
+	const char	*page;		/* the manual's URL */
+	const char	*object;
+	const char	*title;
+} sections[] = {
+	{ "/users/", "user", "Users" },
+	{ "/vm/", "vm", "Virtual machines" },
+	{ "/hosts/", "host", "Nodes" },
+	{ "/osf/", "osf", "OS flavours" },
+	{ "/di/", "di", "Disk images" },
+};
+
 static void
 usage(void)
 {
@@ -174,6 +187,7 @@ static void
 page_head(struct buf *b, const char *title, const struct wat_req *r)
 {
 	char token[80];
+	size_t i;
 
 	buf_adds(b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
 	    "<title>QVD - ");
@@ -194,6 +208,16 @@ page_head(struct buf *b, const char *title, const struct wat_req *r)
 		    "</button></form>", token);
 	}
 	buf_adds(b, "</p>");
+	if (r->login[0] == '\0')
+		return;
+	buf_adds(b, "<nav>");
+	for (i = 0; i < ARRAY_LEN(sections); i++) {
+		buf_printf(b, "%s<a href=\"%s\">", i ? " | " : "",
+		    sections[i].page);
+		html(b, sections[i].title);
+		buf_adds(b, "</a>");
+	}
+	buf_adds(b, "</nav>");
 }
 
 /* ---- the dashboard (manual figure 4.2) ---- */
@@ -326,6 +350,88 @@ api_dashboard(struct wat_req *r)
 	return reply(r, 200, NULL, "application/json", out);
 }
 
+/* ---- the object lists (lists.c, as qa prints them) ---- */
+
+static struct pg_result *
+list_rows(struct wat_req *r, const struct list_def *l)
+{
+	char *sql = xasprintf("SELECT %s FROM %s ORDER BY %s", l->select,
+	    list_from(l), l->order);
+	struct pg_result *res = db_query(r->db, sql, 0);
+
+	free(sql);
+	return res;
+}
+
+static int
+list_page(struct wat_req *r, const char *object, const char *title)
+{
+	const struct list_def *l = list_find(object);
+	struct buf b = { NULL, 0, 0, 16 << 20 };
+	struct pg_result *res = list_rows(r, l);
+	int i, k, rc;
+
+	if (res == NULL)
+		return reply(r, 503, NULL, "text/plain", "The database is not "
+		    "available\r\n");
+	page_head(&b, title, r);
+	buf_adds(&b, "<h1>");
+	html(&b, title);
+	buf_printf(&b, "</h1><table id=\"list\" data-object=\"%s\"><tr>",
+	    object);
+	for (k = 0; k < l->ncols; k++) {
+		buf_adds(&b, "<th>");
+		html(&b, l->cols[k].header);
+		buf_adds(&b, "</th>");
+	}
+	buf_adds(&b, "</tr>");
+	for (i = 0; i < db_ntuples(res); i++) {
+		buf_adds(&b, "<tr>");
+		for (k = 0; k < l->ncols; k++) {
+			buf_adds(&b, "<td>");
+			html(&b, db_isnull(res, i, k) ? "" : db_val(res, i, k));
+			buf_adds(&b, "</td>");
+		}
+		buf_adds(&b, "</tr>");
+	}
+	buf_adds(&b, "</table></body></html>\n");
+	db_clear(res);
+	rc = reply(r, 200, NULL, "text/html; charset=utf-8", buf_str(&b));
+	buf_free(&b);
+	return rc;
+}
+
+/* /api/OBJECT: what "qa OBJECT list --json" prints, byte for byte. */
+static int
+api_list(struct wat_req *r, const char *object)
+{
+	const struct list_def *l = list_find(object);
+	struct pg_result *res;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+	int rc;
+
+	if (l == NULL)
+		return reply(r, 404, NULL, "application/json",
+		    "{\"error\":\"no such list\"}\n");
+	if ((res = list_rows(r, l)) == NULL)
+		return reply(r, 503, NULL, "application/json",
+		    "{\"error\":\"the database is not available\"}\n");
+	if ((fp = open_memstream(&text, &len)) == NULL) {
+		db_clear(res);
+		return -1;
+	}
+	rc = out_rows(fp, l->cols, l->ncols, res, 1, 0);
+	fclose(fp);
+	db_clear(res);
+	rc = rc == -1 ? reply(r, 500, NULL, "application/json",
+	    "{\"error\":\"a row is too large\"}\n") :
+	    reply(r, 200, NULL, "application/json", text);
+	free(text);
+	return rc;
+}
+
 /* ---- login and logout ---- */
 
 static int
@@ -426,6 +532,8 @@ do_logout(struct wat_req *r)
 static int
 route(struct wat_req *r)
 {
+	size_t i;
+
 	if (strcmp(r->path, "/login") == 0)
 		return r->post ? do_login(r) : login_page(r, NULL);
 	if (r->login[0] == '\0')
@@ -438,6 +546,12 @@ route(struct wat_req *r)
 		return dashboard(r);
 	if (strcmp(r->path, "/api/dashboard") == 0)
 		return api_dashboard(r);
+	if (str_has_prefix(r->path, "/api/"))
+		return api_list(r, r->path + 5);
+	for (i = 0; i < ARRAY_LEN(sections); i++)
+		if (strcmp(r->path, sections[i].page) == 0)
+			return list_page(r, sections[i].object,
+			    sections[i].title);
 	return reply(r, 404, NULL, "text/plain", "Not Found\r\n");
 }
 

@@ -15,6 +15,10 @@ qa user add login=ann password=x >/dev/null
 qa user add login=bob password=x >/dev/null
 qa osf add name=desk >/dev/null
 qa host add name=n1 address=10.0.0.1 >/dev/null
+qa config set vm.network.ip.start=10.3.15.50 vm.network.netmask=24 \
+	vm.network.gateway=10.3.15.1 >/dev/null
+qa vm add name=ann-desk user=ann osf=desk >/dev/null
+qa osf add name="R&D <lab>" >/dev/null
 
 t_like "-n checks the configuration" "$(qvd-wat -n -c "$QVD_CONF")" \
 	"configuration OK \\(port $PORT\\)"
@@ -39,11 +43,24 @@ t_like "admin/admin logs in: a session cookie" "$hdrs" \
 	"Set-Cookie: qvdwat=.*; Path=/; HttpOnly; SameSite=Strict"
 page=$(curl -s -b "$J" "$U/")
 t_like "the dashboard has the totals of figure 4.2" "$page" \
-	"<th>Users</th><td>2</td>.*<th>Nodes</th><td>1</td>.*<th>OS flavours</th><td>1</td>"
+	"<th>Users</th><td>2</td>.*<th>Nodes</th><td>1</td>.*<th>OS flavours</th><td>2</td>"
 t_like "and pie charts as inline SVG" "$page" "<svg .*Virtual machines"
 t_is "the same as JSON" "$(curl -s -b "$J" "$U/api/dashboard")" \
-	'{"users":2,"vms":0,"vms_running":0,"vms_blocked":0,"sessions":0,"nodes":1,"nodes_running":0,"osfs":1,"dis":0}'
-forged=$(sed -n 's/.*qvdwat\t//p' "$J" | sed 's/.$/0/')
+	'{"users":2,"vms":1,"vms_running":0,"vms_blocked":0,"sessions":0,"nodes":1,"nodes_running":0,"osfs":2,"dis":0}'
+t_like "the VMs page lists it" "$(curl -s -b "$J" "$U/vm/")" \
+	"<td>ann-desk</td><td>ann</td>"
+t_like "names are escaped" "$(curl -s -b "$J" "$U/osf/")" \
+	"<td>R&amp;D &lt;lab&gt;</td>"
+t_like "the users page lists them" "$(curl -s -b "$J" "$U/users/")" \
+	"<th>Id</th><th>Login</th>.*<td>ann</td>.*<td>bob</td>"
+t_like "every section is linked" "$page" \
+	'href="/users/".*href="/vm/".*href="/hosts/".*href="/osf/".*href="/di/"'
+for o in user vm host osf di; do
+	t_is "/api/$o is qa $o list --json" "$(curl -s -b "$J" "$U/api/$o")" \
+		"$(qa $o list --json)"
+done
+good=$(sed -n 's/.*qvdwat\t//p' "$J")
+case $good in *0) forged="${good%?}1" ;; *) forged="${good%?}0" ;; esac
 t_is "a forged cookie is no session" \
 	"$(code -b "qvdwat=$forged" "$U/api/dashboard")" 401
 t_is "logout without the CSRF token: 403" "$(code -b "$J" -X POST "$U/logout")" 403
