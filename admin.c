@@ -367,6 +367,20 @@ struct id_list {
 	int		 on;
 };
 
+/* Run tx over the ids in one transaction: how many rows it did, or -1. */
+static long long
+on_ids(struct db *db, const long long *ids, int n, int on, char *err,
+    int (*tx)(struct db *, void *), const char *what)
+{
+	struct id_list l = { ids, n, { NULL, 0, 0, 0 }, 0, err, on };
+	int rc;
+
+	admin_ids_param(ids, n, &l.param);
+	rc = admin_tx(db, tx, &l, err, what);
+	buf_free(&l.param);
+	return rc == -1 ? -1 : l.count;
+}
+
 static int
 tx_host_del(struct db *db, void *arg)
 {
@@ -397,13 +411,7 @@ tx_host_del(struct db *db, void *arg)
 long long
 admin_host_del(struct db *db, const long long *ids, int n, char *err)
 {
-	struct id_list l = { ids, n, { NULL, 0, 0, 0 }, 0, err, 0 };
-	int rc;
-
-	admin_ids_param(ids, n, &l.param);
-	rc = admin_tx(db, tx_host_del, &l, err, "cannot delete hosts");
-	buf_free(&l.param);
-	return rc == -1 ? -1 : l.count;
+	return on_ids(db, ids, n, 0, err, tx_host_del, "cannot delete hosts");
 }
 
 static int
@@ -430,13 +438,7 @@ long long
 admin_host_block(struct db *db, const long long *ids, int n, int on,
     char *err)
 {
-	struct id_list l = { ids, n, { NULL, 0, 0, 0 }, 0, err, on };
-	int rc;
-
-	admin_ids_param(ids, n, &l.param);
-	rc = admin_tx(db, tx_host_block, &l, err, "cannot block hosts");
-	buf_free(&l.param);
-	return rc == -1 ? -1 : l.count;
+	return on_ids(db, ids, n, on, err, tx_host_block, "cannot block hosts");
 }
 
 /* ---- OS flavours ---- */
@@ -533,13 +535,7 @@ tx_osf_del(struct db *db, void *arg)
 long long
 admin_osf_del(struct db *db, const long long *ids, int n, char *err)
 {
-	struct id_list l = { ids, n, { NULL, 0, 0, 0 }, 0, err, 0 };
-	int rc;
-
-	admin_ids_param(ids, n, &l.param);
-	rc = admin_tx(db, tx_osf_del, &l, err, "cannot delete OSFs");
-	buf_free(&l.param);
-	return rc == -1 ? -1 : l.count;
+	return on_ids(db, ids, n, 0, err, tx_osf_del, "cannot delete OSFs");
 }
 
 /* ---- users ---- */
@@ -661,13 +657,7 @@ tx_user_del(struct db *db, void *arg)
 long long
 admin_user_del(struct db *db, const long long *ids, int n, char *err)
 {
-	struct id_list l = { ids, n, { NULL, 0, 0, 0 }, 0, err, 0 };
-	int rc;
-
-	admin_ids_param(ids, n, &l.param);
-	rc = admin_tx(db, tx_user_del, &l, err, "cannot delete users");
-	buf_free(&l.param);
-	return rc == -1 ? -1 : l.count;
+	return on_ids(db, ids, n, 0, err, tx_user_del, "cannot delete users");
 }
 
 int

@@ -836,3 +836,23 @@ conf_load_or_die(const char *prog, const char *path, int required)
 	}
 	return 0;
 }
+
+/*
+ * A daemon's configuration: dflt, or cmdline (-c) or QVD_CONF instead,
+ * loaded and checked.  A missing default file is fine; any error stops
+ * the program with status 1 after "file:line: message" lines.  The path.
+ */
+const char *
+conf_load_checked(const char *prog, const char *dflt, const char *cmdline)
+{
+	struct conf_errors errs;
+	const char *path = conf_path_for(dflt, cmdline);
+
+	conf_load_or_die(prog, path, strcmp(path, dflt) != 0);
+	memset(&errs, 0, sizeof(errs));
+	if (conf_check(&errs) == -1) {
+		conf_errors_print(&errs, stderr, prog);
+		exit(1);
+	}
+	return path;
+}

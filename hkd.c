@@ -595,7 +595,6 @@ main(int argc, char **argv)
 {
 	const char *cfile = NULL;
 	char err[512];
-	struct conf_errors errs;
 	struct ipnet net;
 	int ch, foreground = 0, check = 0, lock, created;
 	long long bench = 0;
@@ -622,14 +621,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	cfile = conf_path_for("/etc/qvd/node.conf", cfile);
-	conf_load_or_die("qvd-node", cfile, strcmp(cfile, "/etc/qvd/node.conf")
-	    != 0);
-	memset(&errs, 0, sizeof(errs));
-	if (conf_check(&errs) == -1) {
-		conf_errors_print(&errs, stderr, "qvd-node");
-		return 1;
-	}
+	cfile = conf_load_checked("qvd-node", "/etc/qvd/node.conf", cfile);
 	log_open_from_conf("qvd-node", foreground || check);
 	if (startup_checks(&net) == -1)
 		return 1;

@@ -34,8 +34,9 @@ extra_ok(const char *v)
 	return 1;
 }
 
-static const char *
-param(const struct nx_params *p, const char *key)
+/* The value of key among the call's parameters, or NULL. */
+const char *
+nx_param(const struct nx_params *p, const char *key)
 {
 	int i;
 
@@ -72,7 +73,7 @@ nx_agent_options(const struct nx_params *p, int display, int audio,
 
 	buf_adds(&b, "nx/nx");
 	for (i = 0; i < ARRAY_LEN(map); i++) {
-		v = param(p, map[i].param);
+		v = nx_param(p, map[i].param);
 		if (v == NULL || *v == '\0')
 			v = conf_get(map[i].dflt);
 		if (v == NULL || *v == '\0')
@@ -88,7 +89,7 @@ nx_agent_options(const struct nx_params *p, int display, int audio,
 		buf_adds(&b, ",media=1");
 	if (slave)
 		buf_adds(&b, ",slave=1");
-	extra = param(p, "qvd.client.nxagent.extra_args");
+	extra = nx_param(p, "qvd.client.nxagent.extra_args");
 	if (extra != NULL && *extra != '\0') {
 		if (!extra_ok(extra)) {
 			str_fmt(err, errsz, "qvd.client.nxagent.extra_args: "
@@ -98,7 +99,7 @@ nx_agent_options(const struct nx_params *p, int display, int audio,
 		buf_printf(&b, ",%s", extra);
 	}
 	if (printing) {
-		os = param(p, "qvd.client.os");
+		os = nx_param(p, "qvd.client.os");
 		buf_printf(&b, ",%s=%d", os && strcmp(os, "windows") == 0 ?
 		    "smb" : "cups", display + 2000);
 	}

@@ -17,17 +17,6 @@
 
 #define CMD_TIMEOUT_MS	60000
 
-static const char *
-param(const struct nx_params *p, const char *key)
-{
-	int i;
-
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->key[i], key) == 0)
-			return p->val[i];
-	return NULL;
-}
-
 /* A user or group name useradd accepts and that cannot be an option. */
 int
 provision_name_ok(const char *s)
@@ -115,10 +104,10 @@ static int
 add_user(const char *user, const char *home, const struct nx_params *p,
     char *err, size_t errsz)
 {
-	const char *group = param(p, "qvd.vm.user.group");
-	const char *groups = param(p, "qvd.vm.user.groups");
-	const char *uid = param(p, "qvd.vm.user.uid");
-	const char *gid = param(p, "qvd.vm.user.gid");
+	const char *group = nx_param(p, "qvd.vm.user.group");
+	const char *groups = nx_param(p, "qvd.vm.user.groups");
+	const char *uid = nx_param(p, "qvd.vm.user.uid");
+	const char *gid = nx_param(p, "qvd.vm.user.gid");
 	char *argv[20];
 	int n = 0, made_group = 0;
 
@@ -203,8 +192,8 @@ make_home(const struct passwd *pw, const char *home, char *err, size_t errsz)
 int
 provision_user(const struct nx_params *p, char *err, size_t errsz)
 {
-	const char *user = param(p, "qvd.vm.user.name");
-	const char *home = param(p, "qvd.vm.user.home");
+	const char *user = nx_param(p, "qvd.vm.user.name");
+	const char *home = nx_param(p, "qvd.vm.user.home");
 	const char *home_path = conf_get("vma.user.home.path");
 	struct passwd *pw;
 	struct stat st;

@@ -169,6 +169,35 @@ qa_ids(struct qa *qa, long long **ids, int *n)
 	return 0;
 }
 
+/* "N things done." from an admin_* count, or its error. */
+int
+qa_say_count(struct qa *qa, long long n, const char *fmt, const char *err)
+{
+	if (n < 0)
+		return qa_fail(qa, "%s", err);
+	printf(fmt, n);
+	putchar('\n');
+	return 0;
+}
+
+/* The usual filter -> confirm -> act -> "N things done." sequence. */
+int
+qa_mass(struct qa *qa, const char *verb,
+    long long (*fn)(struct db *, const long long *, int, char *),
+    const char *fmt)
+{
+	char err[ADMIN_ERRSZ];
+	long long *ids, n;
+	int count, rc;
+
+	if ((rc = qa_confirm(qa, verb)) != 0 ||
+	    (rc = qa_ids(qa, &ids, &count)) != 0)
+		return rc;
+	n = fn(qa->db, ids, count, err);
+	free(ids);
+	return qa_say_count(qa, n, fmt, err);
+}
+
 /* The object's list (lists.c) with the filter applied, printed. */
 int
 qa_list_of(struct qa *qa, const char *object)

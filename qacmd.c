@@ -38,16 +38,6 @@ qa_pick(struct qa *qa, const char *id_key, const char *name_key,
 	return 0;
 }
 
-static int
-say_count(struct qa *qa, long long n, const char *fmt, const char *err)
-{
-	if (n < 0)
-		return qa_fail(qa, "%s", err);
-	printf(fmt, n);
-	putchar('\n');
-	return 0;
-}
-
 /* Print the expirations message of manual chapter 14. */
 static void
 say_expirations(long long n, const struct di_exp *x)
@@ -173,7 +163,7 @@ config_del(struct qa *qa)
 		return QA_ERROR;
 	n = admin_config_del(qa->db, qa->nargs ? (const char *const *)qa->key :
 	    NULL, qa->nargs, err);
-	return say_count(qa, n, "%lld config entries deleted.", err);
+	return qa_say_count(qa, n, "%lld config entries deleted.", err);
 }
 
 /* A PEM file into memory (at most PEM_MAX bytes). */
@@ -294,35 +284,17 @@ host_block_set(struct qa *qa, int on)
 		return rc;
 	n = admin_host_block(qa->db, ids, count, on, err);
 	free(ids);
-	return say_count(qa, n, on ? "Blocked %lld hosts." :
+	return qa_say_count(qa, n, on ? "Blocked %lld hosts." :
 	    "Unblocked %lld hosts.", err);
 }
 
 static int host_block(struct qa *qa) { return host_block_set(qa, 1); }
 static int host_unblock(struct qa *qa) { return host_block_set(qa, 0); }
 
-/* The usual filter -> confirm -> act -> "N things done." sequence. */
-static int
-mass(struct qa *qa, const char *verb,
-    long long (*fn)(struct db *, const long long *, int, char *),
-    const char *fmt)
-{
-	char err[ADMIN_ERRSZ];
-	long long *ids, n;
-	int count, rc;
-
-	if ((rc = qa_confirm(qa, verb)) != 0 ||
-	    (rc = qa_ids(qa, &ids, &count)) != 0)
-		return rc;
-	n = fn(qa->db, ids, count, err);
-	free(ids);
-	return say_count(qa, n, fmt, err);
-}
-
 static int
 host_del(struct qa *qa)
 {
-	return mass(qa, "delete", admin_host_del, "%lld hosts deleted.");
+	return qa_mass(qa, "delete", admin_host_del, "%lld hosts deleted.");
 }
 
 /* ---- OS flavours ---- */
@@ -371,7 +343,7 @@ osf_list(struct qa *qa)
 static int
 osf_del(struct qa *qa)
 {
-	return mass(qa, "delete", admin_osf_del, "%lld OSFs deleted.");
+	return qa_mass(qa, "delete", admin_osf_del, "%lld OSFs deleted.");
 }
 
 /* ---- disk images ---- */
@@ -457,7 +429,7 @@ di_tag_cmd(struct qa *qa)
 static int
 di_del_cmd(struct qa *qa)
 {
-	return mass(qa, "delete", di_del, "%lld DIs deleted.");
+	return qa_mass(qa, "delete", di_del, "%lld DIs deleted.");
 }
 
 /* ---- users ---- */
@@ -514,7 +486,7 @@ user_list(struct qa *qa)
 static int
 user_del(struct qa *qa)
 {
-	return mass(qa, "delete", admin_user_del, "%lld users deleted.");
+	return qa_mass(qa, "delete", admin_user_del, "%lld users deleted.");
 }
 
 /* ---- properties ---- */
@@ -603,7 +575,7 @@ propdel(struct qa *qa)
 	n = admin_prop_del(qa->db, qa->obj, ids, count, qa->nargs ?
 	    (const char *const *)qa->key : NULL, qa->nargs, err);
 	free(ids);
-	return say_count(qa, n, "%lld properties deleted.", err);
+	return qa_say_count(qa, n, "%lld properties deleted.", err);
 }
 
 /* ---- the table ---- */

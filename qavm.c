@@ -9,33 +9,6 @@
 
 #include "qvd.h"
 
-static int
-report(struct qa *qa, long long n, const char *fmt, const char *err)
-{
-	if (n < 0)
-		return qa_fail(qa, "%s", err);
-	printf(fmt, n);
-	putchar('\n');
-	return 0;
-}
-
-static int
-act(struct qa *qa, const char *verb,
-    long long (*fn)(struct db *, const long long *, int, char *),
-    const char *fmt)
-{
-	char err[ADMIN_ERRSZ];
-	long long *ids, n;
-	int count, rc;
-
-	if ((rc = qa_confirm(qa, verb)) != 0 ||
-	    (rc = qa_ids(qa, &ids, &count)) != 0)
-		return rc;
-	n = fn(qa->db, ids, count, err);
-	free(ids);
-	return report(qa, n, fmt, err);
-}
-
 int
 qa_vm_add(struct qa *qa)
 {
@@ -72,13 +45,13 @@ qa_vm_list(struct qa *qa)
 int
 qa_vm_start(struct qa *qa)
 {
-	return act(qa, "start", admin_vm_start, "Started %lld VMs.");
+	return qa_mass(qa, "start", admin_vm_start, "Started %lld VMs.");
 }
 
 int
 qa_vm_stop(struct qa *qa)
 {
-	return act(qa, "stop", admin_vm_stop, "Stopped %lld VMs.");
+	return qa_mass(qa, "stop", admin_vm_stop, "Stopped %lld VMs.");
 }
 
 static long long
@@ -96,19 +69,19 @@ block_off(struct db *db, const long long *ids, int n, char *err)
 int
 qa_vm_block(struct qa *qa)
 {
-	return act(qa, "block", block_on, "Blocked %lld VMs.");
+	return qa_mass(qa, "block", block_on, "Blocked %lld VMs.");
 }
 
 int
 qa_vm_unblock(struct qa *qa)
 {
-	return act(qa, "unblock", block_off, "Unblocked %lld VMs.");
+	return qa_mass(qa, "unblock", block_off, "Unblocked %lld VMs.");
 }
 
 int
 qa_vm_del(struct qa *qa)
 {
-	return act(qa, "delete", admin_vm_del, "%lld VMs deleted.");
+	return qa_mass(qa, "delete", admin_vm_del, "%lld VMs deleted.");
 }
 
 int
@@ -125,7 +98,7 @@ qa_vm_disconnect(struct qa *qa)
 	free(ids);
 	if (n == 0)
 		return qa_fail(qa, "no user is connected to the selected VMs");
-	return report(qa, n, "Disconnected %lld users.", err);
+	return qa_say_count(qa, n, "Disconnected %lld users.", err);
 }
 
 int
@@ -155,7 +128,7 @@ qa_vm_edit(struct qa *qa)
 		return rc;
 	n = admin_vm_edit(qa->db, ids, count, &e, err);
 	free(ids);
-	return report(qa, n, "Edited %lld VMs.", err);
+	return qa_say_count(qa, n, "Edited %lld VMs.", err);
 }
 
 static const struct out_col summary_cols[] = {

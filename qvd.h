@@ -165,6 +165,8 @@ int	 conf_errors_print(const struct conf_errors *, FILE *,
 	    const char *prog);
 const char *conf_path_for(const char *dflt, const char *cmdline);
 int	 conf_load_or_die(const char *prog, const char *path, int required);
+const char *conf_load_checked(const char *prog, const char *dflt,
+	    const char *cmdline);
 
 /* ------------------------------------------------------------------ */
 /* json.c -- bounded RFC 8259 parser (caller-owned tokens) and emitter */
@@ -713,6 +715,11 @@ int	 qa_time_arg(struct qa *, const char *key, int *set, long long *epoch);
 int	 qa_confirm(struct qa *, const char *verb);
 int	 qa_ids(struct qa *, long long **ids, int *n);
 int	 qa_list_of(struct qa *, const char *object);
+int	 qa_say_count(struct qa *, long long n, const char *fmt,
+	    const char *err);
+int	 qa_mass(struct qa *, const char *verb,
+	    long long (*)(struct db *, const long long *, int, char *),
+	    const char *fmt);
 int	 qa_list(struct qa *, const char *select, const char *from,
 	    const struct out_col *, int ncols, const char *order);
 int	 qa_read_password(struct qa *, const char *prompt, char *out,
@@ -746,6 +753,7 @@ struct nx_params {		/* the key=value pairs of a VMA call */
 };
 
 int	 nx_value_ok(const char *);
+const char *nx_param(const struct nx_params *, const char *key);
 int	 nx_agent_options(const struct nx_params *, int display, int audio,
 	    int slave, int printing, char *out, size_t outsz, char *err,
 	    size_t errsz);

@@ -26,89 +26,47 @@ struct half {
 	int	 eof;
 };
 
-/* Read from the connection side; 1 progress, 0 nothing now, -1 closed. */
+/* h now holds n fresh bytes (n > 0): 1, for progress. */
 static int
-read_conn(struct conn *c, struct half *h)
+filled(struct half *h, size_t n)
 {
-	int n;
-
-	if (c->rlen > 0) {		/* bytes read ahead with the head */
-		n = (int)(c->rlen < RELAY_BUF ? c->rlen : RELAY_BUF);
-		memcpy(h->buf, c->rbuf, (size_t)n);
-		conn_consume(c, (size_t)n);
-		h->len = (size_t)n;
-		h->off = 0;
-		return 1;
-	}
-	if (c->ssl != NULL) {
-		ERR_clear_error();
-		n = SSL_read(c->ssl, h->buf, RELAY_BUF);
-		if (n > 0) {
-			h->len = (size_t)n;
-			h->off = 0;
-			return 1;
-		}
-		switch (SSL_get_error(c->ssl, n)) {
-		case SSL_ERROR_WANT_READ:
-		case SSL_ERROR_WANT_WRITE:
-			return 0;
-		default:
-			return -1;
-		}
-	}
-	n = (int)read(c->fd, h->buf, RELAY_BUF);
-	if (n > 0) {
-		h->len = (size_t)n;
-		h->off = 0;
-		return 1;
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	return -1;
+	h->len = n;
+	h->off = 0;
+	return 1;
 }
 
+/* n bytes of h were written: 1, for progress. */
 static int
-write_conn(struct conn *c, struct half *h)
+drained(struct half *h, size_t n)
 {
-	int n;
-
-	if (c->ssl != NULL) {
-		ERR_clear_error();
-		n = SSL_write(c->ssl, h->buf + h->off, (int)(h->len - h->off));
-		if (n <= 0) {
-			switch (SSL_get_error(c->ssl, n)) {
-			case SSL_ERROR_WANT_READ:
-			case SSL_ERROR_WANT_WRITE:
-				return 0;
-			default:
-				return -1;
-			}
-		}
-	} else {
-		n = (int)send(c->fd, h->buf + h->off, h->len - h->off,
-		    MSG_NOSIGNAL);
-		if (n == -1)
-			return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	}
-	h->off += (size_t)n;
+	h->off += n;
 	if (h->off == h->len)
 		h->len = h->off = 0;
 	return 1;
 }
 
+/* An SSL_read/SSL_write that did nothing: 0 to wait, -1 closed. */
+static int
+tls_wait(struct conn *c, int n)
+{
+	switch (SSL_get_error(c->ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Read a plain socket; 1 progress, 0 nothing now, -1 closed. */
 static int
 read_fd(int fd, struct half *h)
 {
 	ssize_t n = read(fd, h->buf, RELAY_BUF);
 
-	if (n > 0) {
-		h->len = (size_t)n;
-		h->off = 0;
-		return 1;
-	}
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	return -1;
+	if (n > 0)
+		return filled(h, (size_t)n);
+	return n == -1 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 }
 
 static int
@@ -118,10 +76,66 @@ write_fd(int fd, struct half *h)
 
 	if (n == -1)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	h->off += (size_t)n;
-	if (h->off == h->len)
-		h->len = h->off = 0;
-	return 1;
+	return drained(h, (size_t)n);
+}
+
+/* The connection side: its read-ahead first, then TLS or plain. */
+static int
+read_conn(struct conn *c, struct half *h)
+{
+	int n;
+
+	if (c->rlen > 0) {		/* bytes read ahead with the head */
+		n = (int)(c->rlen < RELAY_BUF ? c->rlen : RELAY_BUF);
+		memcpy(h->buf, c->rbuf, (size_t)n);
+		conn_consume(c, (size_t)n);
+		return filled(h, (size_t)n);
+	}
+	if (c->ssl == NULL)
+		return read_fd(c->fd, h);
+	ERR_clear_error();
+	n = SSL_read(c->ssl, h->buf, RELAY_BUF);
+	return n > 0 ? filled(h, (size_t)n) : tls_wait(c, n);
+}
+
+static int
+write_conn(struct conn *c, struct half *h)
+{
+	int n;
+
+	if (c->ssl == NULL)
+		return write_fd(c->fd, h);
+	ERR_clear_error();
+	n = SSL_write(c->ssl, h->buf + h->off, (int)(h->len - h->off));
+	return n > 0 ? drained(h, (size_t)n) : tls_wait(c, n);
+}
+
+/*
+ * One direction, connection to fd (from_conn) or back: read when the
+ * buffer is empty, write what it holds.  1 progress, 0 none, -1 when the
+ * receiving side is gone.
+ */
+static int
+move(struct half *h, struct conn *c, int fd, int from_conn,
+    unsigned long long *count)
+{
+	int r, progress = 0;
+
+	if (h->len == 0 && !h->eof) {
+		r = from_conn ? read_conn(c, h) : read_fd(fd, h);
+		if (r < 0)
+			h->eof = 1;
+		else if (r > 0) {
+			*count += h->len;
+			progress = 1;
+		}
+	}
+	if (h->len > 0) {
+		if ((r = from_conn ? write_fd(fd, h) : write_conn(c, h)) < 0)
+			return -1;
+		progress |= r;
+	}
+	return progress;
 }
 
 /*
@@ -143,38 +157,16 @@ relay_run(struct conn *c, int fd, volatile sig_atomic_t *stop,
 	fd_nonblock(fd, 1);
 	memset(stats, 0, sizeof(*stats));
 	while (stop == NULL || !*stop) {
-		progress = 0;
 		/* move what can move without waiting */
-		if (up.len == 0 && !up.eof) {
-			if ((r = read_conn(c, &up)) < 0)
-				up.eof = 1;
-			else if (r > 0) {
-				stats->up += up.len;
-				progress = 1;
-			}
+		if ((progress = move(&up, c, fd, 1, &stats->up)) < 0) {
+			stats->end = RELAY_FD_ENDED;
+			break;
 		}
-		if (up.len > 0) {
-			if ((r = write_fd(fd, &up)) < 0) {
-				stats->end = RELAY_FD_ENDED;
-				break;
-			}
-			progress |= r;
+		if ((r = move(&down, c, fd, 0, &stats->down)) < 0) {
+			stats->end = RELAY_CONN_ENDED;
+			break;
 		}
-		if (down.len == 0 && !down.eof) {
-			if ((r = read_fd(fd, &down)) < 0)
-				down.eof = 1;
-			else if (r > 0) {
-				stats->down += down.len;
-				progress = 1;
-			}
-		}
-		if (down.len > 0) {
-			if ((r = write_conn(c, &down)) < 0) {
-				stats->end = RELAY_CONN_ENDED;
-				break;
-			}
-			progress |= r;
-		}
+		progress |= r;
 		if ((up.eof && up.len == 0) || (down.eof && down.len == 0)) {
 			stats->end = up.eof ? RELAY_CONN_ENDED : RELAY_FD_ENDED;
 			break;

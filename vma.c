@@ -37,21 +37,10 @@ usage(void)
 	exit(2);
 }
 
-static const char *
-param(const struct nx_params *p, const char *key)
-{
-	int i;
-
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->key[i], key) == 0)
-			return p->val[i];
-	return NULL;
-}
-
 static void
 param_set(struct nx_params *p, const char *key, const char *val)
 {
-	if (param(p, key) != NULL || p->n >= NX_MAX_PARAMS)
+	if (nx_param(p, key) != NULL || p->n >= NX_MAX_PARAMS)
 		return;
 	p->key[p->n] = xstrdup(key);
 	p->val[p->n++] = xstrdup(val);
@@ -119,7 +108,7 @@ fill_user(struct rpc *r)
 	param_set(&r->p, "qvd.vm.user.name", conf_get("vma.user.default.name"));
 	param_set(&r->p, "qvd.vm.user.groups",
 	    conf_get("vma.user.default.groups"));
-	user = param(&r->p, "qvd.vm.user.name");
+	user = nx_param(&r->p, "qvd.vm.user.name");
 	if (!provision_name_ok(user))
 		return fail(r, "qvd.vm.user.name: '%s' is not a valid user name",
 		    user);
@@ -195,6 +184,16 @@ rpc_x_state(struct rpc *r)
 	return 0;
 }
 
+/* The action's hook (which may refuse), then the signal to nxagent. */
+static int
+hooked_signal(struct rpc *r, const char *action, const char *x, int sig)
+{
+	if (action_hook(action, &r->p, x) == -1)
+		return fail(r, "the %s hook failed", action);
+	xs_signal(sig);
+	return 0;
+}
+
 static int
 rpc_x_suspend(struct rpc *r)
 {
@@ -203,10 +202,7 @@ rpc_x_suspend(struct rpc *r)
 
 	if (strcmp(x, "listening") != 0 && strcmp(x, "connected") != 0)
 		return 0;
-	if (action_hook("suspend", &r->p, x) == -1)
-		return fail(r, "the suspend hook failed");
-	xs_signal(SIGHUP);
-	return 0;
+	return hooked_signal(r, "suspend", x, SIGHUP);
 }
 
 static int
@@ -217,10 +213,7 @@ rpc_x_stop(struct rpc *r)
 
 	if (strcmp(x, "stopped") == 0)
 		return 0;
-	if (action_hook("stop", &r->p, x) == -1)
-		return fail(r, "the stop hook failed");
-	xs_signal(SIGTERM);
-	return 0;
+	return hooked_signal(r, "stop", x, SIGTERM);
 }
 
 static int
@@ -248,8 +241,8 @@ static int
 rpc_expire(struct rpc *r)
 {
 	long long since;
-	const char *soft = param(&r->p, "vm.expiration.soft");
-	const char *hard = param(&r->p, "vm.expiration.hard");
+	const char *soft = nx_param(&r->p, "vm.expiration.soft");
+	const char *hard = nx_param(&r->p, "vm.expiration.hard");
 	const char *extra[] = { "vm.expiration.soft", soft ? soft : "",
 	    "vm.expiration.hard", hard ? hard : "", "qvd.vm.session.state",
 	    xs_x_state(&since), "qvd.hook.on_action", "expire", NULL };
@@ -475,7 +468,6 @@ main(int argc, char **argv)
 {
 	const char *cfile = NULL;
 	char port[16], err[256];
-	struct conf_errors errs;
 	int ch, foreground = 0, check = 0, lfd;
 
 	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
@@ -495,14 +487,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	cfile = conf_path_for("/etc/qvd/vma.conf", cfile);
-	conf_load_or_die("qvd-vma", cfile, strcmp(cfile, "/etc/qvd/vma.conf")
-	    != 0);
-	memset(&errs, 0, sizeof(errs));
-	if (conf_check(&errs) == -1) {
-		conf_errors_print(&errs, stderr, "qvd-vma");
-		return 1;
-	}
+	cfile = conf_load_checked("qvd-vma", "/etc/qvd/vma.conf", cfile);
 	if (check) {
 		printf("qvd-vma: %s: configuration OK\n", cfile);
 		return 0;

@@ -652,7 +652,6 @@ run(int lfd)
 int
 main(int argc, char **argv)
 {
-	struct conf_errors errs;
 	const char *cfile = NULL;
 	char err[256], port[16];
 	struct db *db;
@@ -668,14 +667,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	cfile = conf_path_for("/etc/qvd/node.conf", cfile);
-	conf_load_or_die("qvd-wat", cfile, strcmp(cfile, "/etc/qvd/node.conf")
-	    != 0);
-	memset(&errs, 0, sizeof(errs));
-	if (conf_check(&errs) == -1) {
-		conf_errors_print(&errs, stderr, "qvd-wat");
-		return 1;
-	}
+	cfile = conf_load_checked("qvd-wat", "/etc/qvd/node.conf", cfile);
 	log_open_from_conf("qvd-wat", foreground || check);
 	if ((db = db_open(err, sizeof(err))) == NULL ||
 	    db_load_config(db) == -1 || !db_schema_present(db)) {

@@ -162,17 +162,6 @@ struct session {
 	int	 nenv;
 };
 
-static const char *
-param(const struct nx_params *p, const char *key)
-{
-	int i;
-
-	for (i = 0; i < p->n; i++)
-		if (strcmp(p->key[i], key) == 0)
-			return p->val[i];
-	return NULL;
-}
-
 static void
 env_add(struct session *s, const char *k, const char *v)
 {
@@ -503,7 +492,8 @@ watch(struct session *s)
 static void
 write_side_files(const struct nx_params *p)
 {
-	const char *key = param(p, "qvd.slave.key");
+	const char *key = nx_param(p, "qvd.slave.key");
+	const char *os = nx_param(p, "qvd.client.os");
 	char path[600], text[256];
 
 	if (key != NULL) {
@@ -513,7 +503,7 @@ write_side_files(const struct nx_params *p)
 	}
 	str_fmt(text, sizeof(text), "qvd.printing.enabled=%d\nqvd.client.os="
 	    "%s\nqvd.printing.port=%lld\n", conf_bool("vma.printing.enable"),
-	    param(p, "qvd.client.os") ? param(p, "qvd.client.os") : "linux",
+	    os != NULL ? os : "linux",
 	    conf_int("internal.nxagent.display", 100) + 2000);
 	file_write_atomic(conf_get("internal.vma.printing.config"), text, 0644);
 }
@@ -527,8 +517,8 @@ xs_write_options(const struct nx_params *p, char *err, size_t errsz)
 
 	if (nx_agent_options(p, display, conf_bool("vma.audio.enable"),
 	    conf_bool("vma.slave.enable"), conf_bool("vma.printing.enable") &&
-	    param(p, "qvd.client.printing.enabled") != NULL &&
-	    strcmp(param(p, "qvd.client.printing.enabled"), "1") == 0,
+	    nx_param(p, "qvd.client.printing.enabled") != NULL &&
+	    strcmp(nx_param(p, "qvd.client.printing.enabled"), "1") == 0,
 	    opts, sizeof(opts), err, errsz) == -1)
 		return -1;
 	if (file_write_atomic(conf_get("internal.vma.nxagent.config"), opts,
@@ -567,7 +557,7 @@ monitor(const struct nx_params *p)
 	s.p = p;
 	s.log = open_nx_log();
 	s.display = (int)conf_int("internal.nxagent.display", 100);
-	str_copy(s.user, param(p, "qvd.vm.user.name"), sizeof(s.user));
+	str_copy(s.user, nx_param(p, "qvd.vm.user.name"), sizeof(s.user));
 	str_copy(s.nx, "initiating", sizeof(s.nx));
 	xs_set_state("provisioning");
 	if (provision_user(p, err, sizeof(err)) == -1) {

@@ -91,3 +91,31 @@ node_cleanup() {
 		while read -r m; do umount -l "$m"; done
 	ip netns del "$NS" 2>/dev/null
 }
+
+# The farm the L7R, client and bench scripts share: the test image as OSF
+# "desk", users ann (secret), bob (bobpw) and carl (carlpw, no VM), VMs
+# 1 ann-desk, 2 bob-0, 3 bob-1, and node1 running.
+desk_farm() {
+	qvd-deploy-db >/dev/null
+	_img=$(test_image) || exit 1
+	node_setup
+	qa osf add name=desk >/dev/null
+	qa di add path="$_img" osf=desk >/dev/null
+	qa user add login=ann password=secret >/dev/null
+	qa user add login=bob password=bobpw >/dev/null
+	qa user add login=carl password=carlpw >/dev/null
+	qa vm add name=ann-desk user=ann osf=desk >/dev/null
+	qa vm add name=bob-0 user=bob osf=desk >/dev/null
+	qa vm add name=bob-1 user=bob osf=desk >/dev/null
+	start_node
+}
+
+# An Xvfb on display $1 inside the namespace (X11's abstract sockets do not
+# cross namespaces); the script stops if it did not start.
+start_xvfb() {
+	in_ns Xvfb "$1" -screen 0 1024x768x24 -nolisten tcp \
+		>"$QVD_WORK/xvfb.log" 2>&1 &
+	XVFB=$!
+	wait_for 10 in_ns env DISPLAY="$1" xdpyinfo
+	kill -0 $XVFB 2>/dev/null || { cat "$QVD_WORK/xvfb.log"; exit 1; }
+}

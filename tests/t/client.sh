@@ -14,23 +14,9 @@ cleanup() {
 	node_cleanup
 }
 trap cleanup EXIT
-qvd-deploy-db >/dev/null
-img=$(test_image) || exit 1
-node_setup
-qa osf add name=desk >/dev/null
-qa di add path="$img" osf=desk >/dev/null
-qa user add login=ann password=secret >/dev/null
-qa user add login=bob password=bobpw >/dev/null
-qa user add login=carl password=carlpw >/dev/null
-qa vm add name=ann-desk user=ann osf=desk >/dev/null
-qa vm add name=bob-0 user=bob osf=desk >/dev/null
-qa vm add name=bob-1 user=bob osf=desk >/dev/null
-start_node
+desk_farm
 mkdir -p "$H"
-in_ns Xvfb $DPY -screen 0 1024x768x24 -nolisten tcp >"$QVD_WORK/xvfb.log" 2>&1 &
-XVFB=$!
-wait_for 10 in_ns env DISPLAY=$DPY xdpyinfo
-kill -0 $XVFB 2>/dev/null || { cat "$QVD_WORK/xvfb.log"; exit 1; }
+start_xvfb $DPY
 
 # the user's machine: its own HOME and DISPLAY, nothing inherited
 CENV=

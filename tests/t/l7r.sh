@@ -12,18 +12,7 @@ cleanup() {
 	node_cleanup
 }
 trap cleanup EXIT
-qvd-deploy-db >/dev/null
-img=$(test_image) || exit 1
-node_setup
-qa osf add name=desk >/dev/null
-qa di add path="$img" osf=desk >/dev/null
-qa user add login=ann password=secret >/dev/null
-qa user add login=bob password=bobpw >/dev/null
-qa user add login=carl password=carlpw >/dev/null
-qa vm add name=ann-desk user=ann osf=desk >/dev/null
-qa vm add name=bob-0 user=bob osf=desk >/dev/null
-qa vm add name=bob-1 user=bob osf=desk >/dev/null
-start_node
+desk_farm
 URL=https://127.0.0.1:8443
 get() { in_ns curl -sk -m 20 "$@"; }
 code() { in_ns curl -sk -m 20 -o /dev/null -w '%{http_code}' "$@"; }
@@ -87,8 +76,7 @@ t_is "the 102 steps, then 101" "$(head -9 "$QVD_WORK/t1.out")" \
 102 Connection established
 101"
 mkdir -p "$QVD_WORK/x"
-in_ns Xvfb $DPY -screen 0 1024x768x24 -nolisten tcp >"$QVD_WORK/xvfb.log" 2>&1 &
-wait_for 10 in_ns env DISPLAY=$DPY xdpyinfo
+start_xvfb $DPY
 (cd "$QVD_WORK/x" && HOME="$QVD_WORK/x" DISPLAY=$DPY in_ns nxproxy -S \
 	connect=127.0.0.1,port=14041 >"$QVD_WORK/proxy1.log" 2>&1 &)
 painted() {
