@@ -436,28 +436,32 @@ stop_vm(struct client *cl, long long id)
 	return status == 200 ? 0 : refused(cl, status);
 }
 
-static void
+/* A parameter, URL-encoded; -1 (said) when its value is too long. */
+static int
 add_param(struct buf *b, const char *key, const char *value)
 {
 	char enc[1024];
 
-	if (http_url_encode(value, enc, sizeof(enc)) == -1)
-		return;
-	buf_printf(b, "&%s=%s", key, enc);
+	if (http_url_encode(value, enc, sizeof(enc)) == -1 ||
+	    buf_printf(b, "&%s=%s", key, enc) == -1) {
+		fprintf(stderr, "qvdclient: %s: the value is too long\n", key);
+		return -1;
+	}
+	return 0;
 }
 
 /* connect_to_vm's target: the VM and the qvd.client.* parameters. */
-static void
+static int
 connect_target(long long id, const char *link, struct buf *b)
 {
 	buf_printf(b, "/qvd/connect_to_vm?id=%lld", id);
-	add_param(b, "qvd.client.os", "linux");
-	add_param(b, "qvd.client.geometry", conf_get("client.geometry"));
-	add_param(b, "qvd.client.fullscreen", conf_bool("client.fullscreen") ?
-	    "1" : "0");
-	add_param(b, "qvd.client.keyboard", conf_get("client.keyboard"));
-	add_param(b, "qvd.client.link", link);
-	add_param(b, "qvd.client.printing.enabled",
+	return add_param(b, "qvd.client.os", "linux") |
+	    add_param(b, "qvd.client.geometry", conf_get("client.geometry")) |
+	    add_param(b, "qvd.client.fullscreen",
+	    conf_bool("client.fullscreen") ? "1" : "0") |
+	    add_param(b, "qvd.client.keyboard", conf_get("client.keyboard")) |
+	    add_param(b, "qvd.client.link", link) |
+	    add_param(b, "qvd.client.printing.enabled",
 	    conf_bool("client.printing.enable") ? "1" : "0");
 }
 
@@ -593,7 +597,10 @@ connect_vm(struct client *cl, const struct l7rc_vm *vm)
 		    "offline for maintenance");
 	if (cl->kill_vm && (status = stop_vm(cl, vm->id)) != 0)
 		return status;
-	connect_target(vm->id, cl->link, &target);
+	if (connect_target(vm->id, cl->link, &target) != 0) {
+		buf_free(&target);
+		return CX_USAGE;
+	}
 	/*
 	 * Now and then nxagent gives up opening its display through a new
 	 * proxy ("Unable to open display") before anything is shown: one
