@@ -245,6 +245,36 @@ admin_config_ssl(struct db *db, const char *key_pem, const char *cert_pem,
 	return 0;
 }
 
+/* The stored certificate (key and cert both, or -1); ca may be NULL.
+ * The caller frees the three. */
+int
+admin_ssl_load(struct db *db, char **key, char **cert, char **ca)
+{
+	struct pg_result *res;
+	const char *k;
+	int i;
+
+	*key = *cert = *ca = NULL;
+	res = db_query(db, "SELECT key, value FROM ssl_configs", 0);
+	for (i = 0; res != NULL && i < db_ntuples(res); i++) {
+		k = db_val(res, i, 0);
+		if (strcmp(k, "l7r.ssl.key") == 0)
+			*key = xstrdup(db_val(res, i, 1));
+		else if (strcmp(k, "l7r.ssl.cert") == 0)
+			*cert = xstrdup(db_val(res, i, 1));
+		else if (strcmp(k, "l7r.ssl.ca") == 0)
+			*ca = xstrdup(db_val(res, i, 1));
+	}
+	db_clear(res);
+	if (*key != NULL && *cert != NULL)
+		return 0;
+	free(*key);
+	free(*cert);
+	free(*ca);
+	*key = *cert = *ca = NULL;
+	return -1;
+}
+
 /* ---- nodes ---- */
 
 struct host_add {

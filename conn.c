@@ -513,6 +513,29 @@ listen_on(const struct addrinfo *ai, int dual_stack, int backlog)
 	return -1;
 }
 
+/* The peer of an accepted socket: its address as 16 bytes (IPv4 mapped
+ * into IPv6) and as text. */
+void
+tcp_peer(const struct sockaddr_storage *ss, unsigned char addr[16], char *txt,
+    size_t txtsz)
+{
+	memset(addr, 0, 16);
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		memcpy(addr, &s6->sin6_addr, 16);
+		inet_ntop(AF_INET6, &s6->sin6_addr, txt, (socklen_t)txtsz);
+		if (str_has_prefix(txt, "::ffff:"))
+			memmove(txt, txt + 7, strlen(txt + 7) + 1);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &s4->sin_addr, 4);
+		inet_ntop(AF_INET, &s4->sin_addr, txt, (socklen_t)txtsz);
+	}
+}
+
 /* Listen on addr ("*" for every address) and port. */
 int
 tcp_listen(const char *addr, const char *port, int backlog, char *err,

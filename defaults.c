@@ -433,6 +433,14 @@ const struct conf_default conf_defaults[] = {
 	S("wat.as_user", "nobody", "User qvd-wat runs as when started as root."),
 	I("wat.session.timeout", "3600", 60, 604800, "Idle session lifetime."),
 	P("wat.pid_file", "${path.run}/qvd-wat.pid", "PID file of qvd-wat."),
+	I("wat.auth.throttle.failures", "5", 1, 1000000,
+	    "Failed WAT logins from one address before it is throttled."),
+	I("wat.auth.throttle.window", "60", 1, 86400,
+	    "Seconds over which failed WAT logins are counted."),
+	I("wat.auth.throttle.block", "300", 0, 86400,
+	    "Seconds a throttled address is refused by the WAT."),
+	P("wat.jobs", "${path.run}/wat", "Progress of the WAT's disk image "
+	    "copies."),
 
 	G("Virtual machine agent (vma.conf)"),
 	B("vma.audio.enable", "0", "Audio (PulseAudio over NX)."),

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -537,4 +538,56 @@ di_del(struct db *db, const long long *ids, int n, char *err)
 	buf_free(&d.param);
 	buf_free(&d.paths);
 	return rc == -1 ? -1 : d.count;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The image files in path.storage.staging, sorted (the caller frees each
+ * name and the array); -1 when the directory cannot be read. */
+int
+di_staging_list(char ***names, char *err)
+{
+	const char *dir = conf_get("path.storage.staging");
+	struct dirent *e;
+	struct stat st;
+	char path[4096];
+	DIR *d;
+	int n = 0;
+
+	*names = NULL;
+	if ((d = opendir(dir)) == NULL) {
+		str_fmt(err, ADMIN_ERRSZ, "cannot read the staging directory "
+		    "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL && n < 100000) {
+		str_fmt(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_name[0] == '.' || stat(path, &st) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		*names = xreallocarray(*names, (size_t)n + 1, sizeof(**names));
+		(*names)[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(*names, (size_t)n, sizeof(**names), by_name);
+	return n;
+}
+
+/* Whether a newline-separated tag list (lists.c's "tags") holds tag. */
+int
+di_has_tag(const char *tags, const char *tag)
+{
+	size_t n = strlen(tag);
+	const char *p;
+
+	for (p = tags; p != NULL && *p; p = strchr(p, '\n') ? strchr(p,
+	    '\n') + 1 : NULL)
+		if (strncmp(p, tag, n) == 0 && (p[n] == '\n' || p[n] == '\0'))
+			return 1;
+	return 0;
 }

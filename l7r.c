@@ -300,22 +300,9 @@ l7r_kill_aborted(struct node *n)
 static int
 load_certificate(struct node *n, char **key, char **cert, char **ca)
 {
-	struct pg_result *res;
 	char err[256], *k = NULL, *c = NULL;
-	int i;
 
-	*key = *cert = *ca = NULL;
-	res = db_query(n->db, "SELECT key, value FROM ssl_configs", 0);
-	for (i = 0; res != NULL && i < db_ntuples(res); i++) {
-		if (strcmp(db_val(res, i, 0), "l7r.ssl.key") == 0)
-			*key = xstrdup(db_val(res, i, 1));
-		else if (strcmp(db_val(res, i, 0), "l7r.ssl.cert") == 0)
-			*cert = xstrdup(db_val(res, i, 1));
-		else if (strcmp(db_val(res, i, 0), "l7r.ssl.ca") == 0)
-			*ca = xstrdup(db_val(res, i, 1));
-	}
-	db_clear(res);
-	if (*key != NULL && *cert != NULL)
+	if (admin_ssl_load(n->db, key, cert, ca) == 0)
 		return 0;
 	if (tls_make_self_signed(n->address, &k, &c, err, sizeof(err)) == -1) {
 		log_error("L7R: %s", err);
@@ -328,10 +315,7 @@ load_certificate(struct node *n, char **key, char **cert, char **ca)
 	    "self-signed one for %s and stored it", n->address);
 	freezero(k, strlen(k));
 	free(c);
-	free(*key);
-	free(*cert);
-	free(*ca);
-	return load_certificate(n, key, cert, ca);
+	return admin_ssl_load(n->db, key, cert, ca);
 }
 
 /* The TLS context from the certificate store. */

@@ -49,27 +49,6 @@ on_term(int sig)
 
 /* ---- slots: the node's view of every connection ---- */
 
-static void
-peer_of(const struct sockaddr_storage *ss, unsigned char addr[16], char *txt,
-    size_t txtsz)
-{
-	memset(addr, 0, 16);
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		memcpy(addr, &s6->sin6_addr, 16);
-		inet_ntop(AF_INET6, &s6->sin6_addr, txt, (socklen_t)txtsz);
-		if (str_has_prefix(txt, "::ffff:"))
-			memmove(txt, txt + 7, strlen(txt + 7) + 1);
-	} else {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		addr[10] = addr[11] = 0xff;
-		memcpy(addr + 12, &s4->sin_addr, 4);
-		inet_ntop(AF_INET, &s4->sin_addr, txt, (socklen_t)txtsz);
-	}
-}
-
 /* A free slot for a connection from addr, within l7r.limit.*; or NULL. */
 static struct l7r_slot *
 claim_slot(const unsigned char addr[16])
@@ -128,7 +107,7 @@ take(struct node *n, int fd, const struct sockaddr_storage *ss)
 	char peer[64];
 	int one = 1;
 
-	peer_of(ss, addr, peer, sizeof(peer));
+	tcp_peer(ss, addr, peer, sizeof(peer));
 	if ((slot = claim_slot(addr)) == NULL) {
 		log_warn("L7R: too many connections (from %s); closing one",
 		    peer);

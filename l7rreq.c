@@ -16,69 +16,6 @@
 
 #define L7R_MAX_QUERY	8192
 
-/* ---- throttling of failed logins (shared by all children) ---- */
-
-static struct l7r_throttle *
-throttle_slot(const unsigned char addr[16], int create)
-{
-	struct l7r_throttle *t, *oldest = NULL;
-	long long now = wall_ms() / 1000;
-	int i;
-
-	for (i = 0; i < L7R_THROTTLE_SLOTS; i++) {
-		t = &l7r_shm()->throttle[i];
-		if (t->used && memcmp(t->addr, addr, 16) == 0)
-			return t;
-		if (oldest == NULL || !t->used || (oldest->used &&
-		    t->window_start < oldest->window_start))
-			oldest = t;
-	}
-	if (!create)
-		return NULL;
-	memset(oldest, 0, sizeof(*oldest));
-	oldest->used = 1;
-	memcpy(oldest->addr, addr, 16);
-	oldest->window_start = now;
-	return oldest;
-}
-
-/* Seconds this address must still wait after too many failed logins. */
-static long long
-throttled(const unsigned char addr[16])
-{
-	struct l7r_throttle *t;
-	long long left = 0, now = wall_ms() / 1000;
-
-	l7r_lock();
-	if ((t = throttle_slot(addr, 0)) != NULL && t->blocked_until > now)
-		left = t->blocked_until - now;
-	l7r_unlock();
-	return left;
-}
-
-static void
-login_failed(const unsigned char addr[16], const char *peer)
-{
-	struct l7r_throttle *t;
-	long long now = wall_ms() / 1000;
-	long long window = conf_int("l7r.auth.throttle.window", 60);
-
-	l7r_lock();
-	t = throttle_slot(addr, 1);
-	if (now - t->window_start > window) {
-		t->window_start = now;
-		t->failures = 0;
-	}
-	if (++t->failures >= conf_int("l7r.auth.throttle.failures", 5) &&
-	    t->blocked_until <= now) {
-		t->blocked_until = now + conf_int("l7r.auth.throttle.block", 300);
-		log_warn("L7R: %d failed logins from %s; refusing its logins "
-		    "for %lld s", t->failures, peer,
-		    conf_int("l7r.auth.throttle.block", 300));
-	}
-	l7r_unlock();
-}
-
 /* ---- responses ---- */
 
 /* One write for head and body: one TLS record for a small answer. */
@@ -193,7 +130,7 @@ authenticate(struct l7r_req *r)
 		return 0;
 	}
 	l7r_count(LC_AUTH);
-	if ((wait = throttled(r->addr)) > 0) {
+	if ((wait = throttle_wait(&l7r_shm()->throttle, r->addr)) > 0) {
 		wipe(pass, sizeof(pass));
 		return l7r_reply(r, 429, "Too many failed logins from %s; try "
 		    "again in %lld seconds", r->peer, wait);
@@ -217,7 +154,7 @@ authenticate(struct l7r_req *r)
 		return l7r_reply(r, 503, "Authentication is not available");
 	}
 	log_info("L7R %s: login of '%s' refused", r->peer, user);
-	login_failed(r->addr, r->peer);
+	throttle_failed(&l7r_shm()->throttle, r->addr, "l7r", r->peer);
 	r->authed = 0;
 	return l7r_reply(r, 401, NULL);
 }

@@ -29,6 +29,7 @@ static const struct out_col di_cols[] = {
 
 static const struct out_col user_cols[] = {
 	{ "Id", "id", COL_INT }, { "Login", "login", COL_TEXT },
+	{ "Sessions", "sessions", COL_INT }, { "VMs", "vms", COL_INT },
 };
 
 static const struct out_col vm_cols[] = {
@@ -59,7 +60,10 @@ static const struct list_def lists[] = {
 	{ "di", "d.id, o.name, d.version, d.path, (SELECT string_agg(t.tag, "
 	    "E'\\n' ORDER BY t.tag) FROM di_tags t WHERE t.di_id = d.id)", NULL,
 	    COLS(di_cols), "d.id" },
-	{ "user", "u.id, u.login", NULL, COLS(user_cols), "u.id" },
+	{ "user", "u.id, u.login, (SELECT count(*) FROM vms v JOIN vm_runtimes "
+	    "r ON r.vm_id = v.id WHERE v.user_id = u.id AND r.user_state = "
+	    "'connected'), (SELECT count(*) FROM vms v WHERE v.user_id = u.id)",
+	    NULL, COLS(user_cols), "u.id" },
 	{ "vm", "v.id, v.name, u.login, ru.login, v.ip, o.name, v.di_tag, "
 	    "(SELECT d.version FROM dis d JOIN di_tags t ON t.di_id = d.id "
 	    "WHERE d.osf_id = v.osf_id AND t.tag = v.di_tag LIMIT 1), "

@@ -362,6 +362,32 @@ int	 tcp_listen(const char *addr, const char *port, int backlog,
 	    char *err, size_t errsz);
 int	 fd_nonblock(int fd, int on);
 int	 fd_cloexec(int fd);
+struct sockaddr_storage;
+void	 tcp_peer(const struct sockaddr_storage *, unsigned char addr[16],
+	    char *txt, size_t txtsz);
+
+/* ------------------------------------------------------------------ */
+/* throttle.c -- failed logins per address, shared with forked children */
+
+#define THROTTLE_SLOTS		1024
+
+struct throttle_entry {		/* failed logins of one address */
+	unsigned char	 addr[16];	/* IPv4 mapped into IPv6 */
+	int		 used;
+	int		 failures;
+	long long	 window_start;	/* epoch seconds */
+	long long	 blocked_until;
+};
+
+struct throttle {
+	char			 lock;
+	struct throttle_entry	 entries[THROTTLE_SLOTS];
+};
+
+struct throttle *throttle_new(void);
+long long throttle_wait(struct throttle *, const unsigned char addr[16]);
+void	 throttle_failed(struct throttle *, const unsigned char addr[16],
+	    const char *prefix, const char *peer);
 
 /* ------------------------------------------------------------------ */
 /* clock.c -- monotonic and wall time */
@@ -535,6 +561,8 @@ long long admin_config_del(struct db *, const char *const *keys, int nkeys,
 int	 admin_config_ssl(struct db *, const char *key_pem,
 	    const char *cert_pem, const char *ca_pem, const char *crl_pem,
 	    char *err);
+int	 admin_ssl_load(struct db *, char **key_pem, char **cert_pem,
+	    char **ca_pem);
 int	 admin_host_add(struct db *, const char *name, const char *address,
 	    long long *id, char *err);
 long long admin_host_del(struct db *, const long long *ids, int n,
@@ -630,6 +658,8 @@ int	 di_tag(struct db *, long long di_id, const char *tag,
 int	 di_untag(struct db *, long long di_id, const char *tag,
 	    const struct di_exp *, long long *nexp, char *err);
 long long di_del(struct db *, const long long *ids, int n, char *err);
+int	 di_staging_list(char ***names, char *err);
+int	 di_has_tag(const char *tags, const char *tag);
 
 /* ------------------------------------------------------------------ */
 /* table.c -- query results as text tables or JSON arrays */
@@ -642,6 +672,8 @@ struct out_col {
 
 int	 out_rows(FILE *, const struct out_col *, int ncols,
 	    struct pg_result *, int json, int quiet);
+const char *out_cell(const struct out_col *, const char *v, int isnull,
+	    char *buf, size_t bufsz);
 
 /* ------------------------------------------------------------------ */
 /* lists.c -- the object lists of qa and the WAT */
@@ -1079,7 +1111,6 @@ int	 auth_check(struct db *, const char *login, const char *password,
 
 #define L7R_MAX_CHILDREN	4096	/* connections, front or forked */
 #define L7R_MAX_WORKERS		64
-#define L7R_THROTTLE_SLOTS	1024
 
 enum l7r_counter {		/* host_counters, counted by the children */
 	LC_HTTP, LC_AUTH, LC_AUTH_OK, LC_NX, LC_NX_OK, LC_SHORT, LC_N
@@ -1094,14 +1125,6 @@ struct l7r_slot {		/* one per connection */
 	long long	 vm_id;		/* the session's VM, once it has one */
 };
 
-struct l7r_throttle {		/* failed logins of one address */
-	unsigned char	 addr[16];
-	int		 used;
-	int		 failures;
-	long long	 window_start;	/* epoch seconds */
-	long long	 blocked_until;
-};
-
 /* Shared between the node and its L7R children (mmap before forking):
  * /qvd/ping is answered from here, without the database. */
 struct l7r_shared {
@@ -1109,7 +1132,7 @@ struct l7r_shared {
 	int		 blocked;
 	unsigned long long counters[LC_N];
 	char		 lock;
-	struct l7r_throttle throttle[L7R_THROTTLE_SLOTS];
+	struct throttle	 throttle;	/* failed logins */
 	struct l7r_slot	 slots[L7R_MAX_CHILDREN];
 };
 
@@ -1153,5 +1176,114 @@ int	 l7r_progress(struct l7r_req *, const char *fmt, ...)
 struct db *l7r_db(struct l7r_req *);
 int	 l7r_connect_to_vm(struct l7r_req *);
 int	 l7r_stop_vm(struct l7r_req *);
+
+/* ------------------------------------------------------------------ */
+/* wat.c, watauth.c, watpage.c, watact.c -- qvd-wat, the web
+ * administration tool: pages at the manual's URLs, and /api/ (JSON) that
+ * the pages' forms post to; both act through admin.c, vmctl.c and di.c. */
+
+#define WAT_MAX_BODY	(4 << 20)	/* select-all over 10k VMs fits */
+#define WAT_COOKIE	"qvdwat"
+
+struct wat_param {		/* one decoded form field or JSON member */
+	char		*key;
+	char		*val;
+};
+
+struct wat_req {		/* one request: copies of what routes use */
+	struct conn	*c;
+	struct db	*db;
+	struct throttle	*throttle;
+	int		 post;
+	int		 tls;
+	char		 path[256];
+	char		 query[1024];	/* raw, after '?' */
+	char		 csrf_header[80];	/* X-CSRF-Token */
+	char		 ctype[80];		/* Content-Type */
+	char		 authorization[512];
+	char		 cookies[1024];
+	char		 referer[256];	/* its path, if it sent one */
+	struct buf	 body;
+	struct wat_param *params;	/* the body's, decoded */
+	int		 nparams;
+	char		 login[128];	/* the admin, "" if not logged in */
+	char		 cookie[256];	/* the session cookie, if by cookie */
+	int		 basic;		/* logged in by HTTP Basic */
+	unsigned char	 addr[16];
+	char		 peer[64];
+	char		 flash[300];	/* message from the last action */
+	int		 flash_error;
+};
+
+/* wat.c */
+int	 wat_reply(struct wat_req *, int status, const char *extra,
+	    const char *ctype, const char *body);
+int	 wat_redirect(struct wat_req *, const char *to, const char *extra);
+int	 wat_json_error(struct wat_req *, int status, const char *fmt, ...)
+	    PRINTFLIKE(3, 4);
+const char *wat_param(const struct wat_req *, const char *key);
+int	 wat_param_ids(const struct wat_req *, long long **ids);
+const char *wat_query(const struct wat_req *, const char *key, char *out,
+	    size_t outsz);
+
+/* watauth.c */
+void	 wat_auth_init(void);
+void	 wat_session(struct wat_req *);
+int	 wat_csrf_ok(const struct wat_req *);
+void	 wat_csrf_token(const struct wat_req *, char *out, size_t outsz);
+int	 wat_login(struct wat_req *);
+int	 wat_logout(struct wat_req *);
+void	 wat_flash_header(char *out, size_t outsz, int error,
+	    const char *msg);
+const char *wat_flash_clear(const struct wat_req *);
+int	 wat_login_page(struct wat_req *, int status, const char *error);
+
+/* watpage.c: the frame, the dashboard, the lists, GET routing */
+struct wat_view {		/* an object list at the manual's URL */
+	const char		*page;		/* "/vm/" */
+	const char		*object;	/* lists.c's "vm" */
+	const char		*title;
+	const char *const	*cols;		/* lists.c json keys shown */
+	const char *const	*verbs;		/* its action buttons */
+	int			 linked;	/* ids link to PAGE/ID */
+};
+
+extern const struct wat_view wat_views[];
+const struct wat_view *wat_view_of(const char *object);
+void	 wat_html(struct buf *, const char *);
+void	 wat_form_hidden(struct buf *, const struct wat_req *,
+	    const char *back);
+void	 wat_page_head(struct buf *, const char *title, struct wat_req *);
+int	 wat_page_send(struct wat_req *, struct buf *, int status);
+struct pg_result *wat_list_rows(struct wat_req *, const struct list_def *,
+	    const char *where, const char *arg);
+void	 wat_action_buttons(struct buf *, const struct wat_view *);
+void	 wat_list_form(struct wat_req *, struct buf *,
+	    const struct wat_view *, const char *where, const char *arg,
+	    const char *back, const char *search);
+int	 wat_get(struct wat_req *);
+int	 wat_api_get(struct wat_req *);
+
+/* watform.c: an object's page, the "New" forms, /api/vm/ID, staging */
+int	 wat_form_page(struct wat_req *, const struct wat_view *,
+	    const char *rest);
+int	 wat_api_vm(struct wat_req *, const char *id);
+int	 wat_api_staging(struct wat_req *);
+
+/* watact.c: the actions behind POST /api/OBJECT/VERB, DI copy jobs */
+struct wat_result;
+struct wat_action {
+	const char	*object;	/* "vm" */
+	const char	*verb;		/* "start" */
+	const char	*label;		/* its button */
+	const char	*confirm;	/* asked first, or NULL */
+	int		(*act)(struct wat_req *, struct wat_result *);
+};
+
+const struct wat_action *wat_action_find(const char *object,
+	    const char *verb);
+int	 wat_act(struct wat_req *, const char *object, const char *verb);
+int	 wat_di_job(struct wat_req *, const char *id, int json);
+int	 wat_jobs_init(uid_t, gid_t, char *err, size_t errsz);
 
 #endif /* QVD_H */

@@ -17,8 +17,9 @@ right_aligned(enum col_type t)
 }
 
 /* The text a cell shows in a table. */
-static const char *
-cell_text(const struct out_col *c, const char *v, int isnull, char *buf,
+/* A cell as text, the way qa shows it ("-" for NULL). */
+const char *
+out_cell(const struct out_col *c, const char *v, int isnull, char *buf,
     size_t bufsz)
 {
 	long long n;
@@ -84,7 +85,7 @@ print_table(FILE *fp, const struct out_col *cols, int ncols,
 		w[j] = quiet ? 0 : (int)strlen(cols[j].header);
 	for (i = 0; i < rows; i++)
 		for (j = 0; j < ncols; j++) {
-			s = cell_text(&cols[j], db_val(res, i, j),
+			s = out_cell(&cols[j], db_val(res, i, j),
 			    db_isnull(res, i, j), buf, sizeof(buf));
 			if ((int)strlen(s) > w[j])
 				w[j] = (int)strlen(s);
@@ -106,7 +107,7 @@ print_table(FILE *fp, const struct out_col *cols, int ncols,
 	}
 	for (i = 0; i < rows; i++) {
 		for (j = 0; j < ncols; j++) {
-			s = cell_text(&cols[j], db_val(res, i, j),
+			s = out_cell(&cols[j], db_val(res, i, j),
 			    db_isnull(res, i, j), buf, sizeof(buf));
 			print_padded(fp, s, w[j], right_aligned(cols[j].type),
 			    j == ncols - 1);

@@ -1,54 +1,26 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wat.c -- qvd-wat, the web administration tool (manual chapter 4): the
- * daemon, its sessions (signed cookies, CSRF tokens) and its routes.
- * First slice: login, logout, the dashboard and its JSON. */
+ * daemon (TLS, privileges, a child per connection), each request's
+ * parameters (form or JSON body), responses and routing.  Sessions are in
+ * watauth.c, pages in watpage.c, actions in watact.c. */
 
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <openssl/ssl.h>
 
 #include "qvd.h"
 
 #define WAT_TIMEOUT_MS	15000		/* per request */
-#define WAT_MAX_BODY	65536		/* form posts */
-#define COOKIE		"qvdwat"
-
-static unsigned char session_key[32];	/* made at start: restart = logout */
-
-struct wat_req {			/* what a route may use: copies, since
-				   the parsed head dies with the body read */
-	struct conn	*c;
-	struct db	*db;
-	int		 post;
-	char		 path[256];
-	char		 csrf_header[80];	/* X-CSRF-Token */
-	struct buf	 body;		/* the request's */
-	char		 login[128];	/* the session's admin, "" if none */
-	char		 cookie[256];
-};
-
-/* The object lists, at the manual's URLs (lists.c has their columns). */
-static const struct {
-	const char	*page;		/* the manual's URL */
-	const char	*object;
-	const char	*title;
-} sections[] = {
-	{ "/users/", "user", "Users" },
-	{ "/vm/", "vm", "Virtual machines" },
-	{ "/hosts/", "host", "Nodes" },
-	{ "/osf/", "osf", "OS flavours" },
-	{ "/di/", "di", "Disk images" },
-};
+#define WAT_MAX_PARAMS	100000
+#define PARAM_MAX	65536		/* one decoded value */
 
 static void
 usage(void)
@@ -57,100 +29,20 @@ usage(void)
 	exit(2);
 }
 
-/* ---- sessions: "expiry.login.hmac" cookies, CSRF tokens from them ---- */
-
-static void
-hmac_hex(const char *data, char *out, size_t outsz)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	HMAC(EVP_sha256(), session_key, sizeof(session_key),
-	    (const unsigned char *)data, strlen(data), md, &n);
-	for (i = 0; i < n && 2 * i + 2 < outsz; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-static void
-make_cookie(const char *login, char *out, size_t outsz)
-{
-	char data[200], mac[80];
-
-	str_fmt(data, sizeof(data), "%lld.%s", wall_ms() / 1000 +
-	    conf_int("wat.session.timeout", 3600), login);
-	hmac_hex(data, mac, sizeof(mac));
-	str_fmt(out, outsz, "%s.%s", data, mac);
-}
-
-/* The admin a cookie value names, if it is ours and not expired. */
-static int
-check_cookie(const char *value, char *login, size_t loginsz)
-{
-	char data[200], mac[80], *dot1;
-	const char *dot2, *why;
-	long long expiry;
-
-	if ((dot2 = strrchr(value, '.')) == NULL ||
-	    (size_t)(dot2 - value) >= sizeof(data))
-		return -1;
-	memcpy(data, value, (size_t)(dot2 - value));
-	data[dot2 - value] = '\0';
-	hmac_hex(data, mac, sizeof(mac));
-	if (strlen(dot2 + 1) != strlen(mac) ||
-	    CRYPTO_memcmp(dot2 + 1, mac, strlen(mac)) != 0 ||
-	    (dot1 = strchr(data, '.')) == NULL)
-		return -1;
-	*dot1 = '\0';
-	if (num_parse(data, 0, 1LL << 40, &expiry, &why) == -1 ||
-	    expiry < wall_ms() / 1000)
-		return -1;
-	return str_copy(login, dot1 + 1, loginsz);
-}
-
-/* The CSRF token of a session: forms and API calls that change carry it. */
-static void
-csrf_token(const char *cookie, char *out, size_t outsz)
-{
-	char data[300];
-
-	str_fmt(data, sizeof(data), "csrf:%s", cookie);
-	hmac_hex(data, out, outsz);
-}
-
-static void
-read_session(struct wat_req *r, const struct http_msg *m)
-{
-	char all[1024], *p, *end;
-	size_t n = strlen(COOKIE);
-
-	r->login[0] = r->cookie[0] = '\0';
-	if (http_header_copy(m, "Cookie", all, sizeof(all)) == -1)
-		return;
-	for (p = all; p != NULL && *p; p = end) {
-		if ((end = strchr(p, ';')) != NULL)
-			*end++ = '\0';
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, COOKIE "=", n + 1) == 0 &&
-		    check_cookie(p + n + 1, r->login, sizeof(r->login)) == 0) {
-			str_copy(r->cookie, p + n + 1, sizeof(r->cookie));
-			return;
-		}
-	}
-	r->login[0] = '\0';
-}
-
 /* ---- responses ---- */
 
-static int
-reply(struct wat_req *r, int status, const char *extra, const char *ctype,
+int
+wat_reply(struct wat_req *r, int status, const char *extra, const char *ctype,
     const char *body)
 {
-	char head[1024], hdrs[700];
+	char head[2048], hdrs[1400];
 
 	str_fmt(hdrs, sizeof(hdrs), "%sCache-Control: no-store\r\n"
-	    "X-Frame-Options: DENY\r\nContent-Security-Policy: default-src "
-	    "'self'; style-src 'unsafe-inline'\r\n", extra ? extra : "");
+	    "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\n"
+	    "Referrer-Policy: same-origin\r\nContent-Security-Policy: "
+	    "default-src 'self'; style-src 'unsafe-inline'; img-src 'self' "
+	    "data:\r\n%s", extra ? extra : "", r->tls ?
+	    "Strict-Transport-Security: max-age=31536000\r\n" : "");
 	if (http_format_head(head, sizeof(head), status, hdrs, ctype,
 	    (long long)strlen(body)) < 0)
 		return -1;
@@ -158,444 +50,329 @@ reply(struct wat_req *r, int status, const char *extra, const char *ctype,
 	    conn_write(r->c, body, strlen(body)) == -1 ? -1 : 0;
 }
 
-static int
-redirect(struct wat_req *r, const char *to, const char *cookie_header)
+int
+wat_redirect(struct wat_req *r, const char *to, const char *extra)
 {
-	char extra[600];
+	char hdrs[1200];
 
-	str_fmt(extra, sizeof(extra), "Location: %s\r\n%s", to,
-	    cookie_header ? cookie_header : "");
-	return reply(r, 303, extra, "text/plain", "");
+	str_fmt(hdrs, sizeof(hdrs), "Location: %s\r\n%s", to,
+	    extra ? extra : "");
+	return wat_reply(r, 303, hdrs, "text/plain", "");
 }
 
-/* HTML text, escaped. */
+/* {"error":"..."} with a status. */
+int
+wat_json_error(struct wat_req *r, int status, const char *fmt, ...)
+{
+	char msg[ADMIN_ERRSZ], out[2 * ADMIN_ERRSZ];
+	struct json_out o;
+	va_list ap;
+
+	va_start(ap, fmt);
+	str_vfmt(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_out_init(&o, out, sizeof(out) - 1);
+	json_begin_obj(&o);
+	json_key(&o, "error");
+	json_emit_str(&o, msg);
+	json_end_obj(&o);
+	strcat(out, "\n");
+	return wat_reply(r, status, NULL, "application/json", out);
+}
+
+/* ---- parameters: a form's fields or a JSON object's members ---- */
+
 static void
-html(struct buf *b, const char *s)
+add_param(struct wat_req *r, const char *key, const char *val)
 {
-	for (; *s; s++)
-		switch (*s) {
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '&': buf_adds(b, "&amp;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_add(b, s, 1);
-		}
+	r->params = xreallocarray(r->params, (size_t)r->nparams + 1,
+	    sizeof(*r->params));
+	r->params[r->nparams].key = xstrdup(key);
+	r->params[r->nparams].val = xstrdup(val);
+	r->nparams++;
 }
-
-static void
-page_head(struct buf *b, const char *title, const struct wat_req *r)
-{
-	char token[80];
-	size_t i;
-
-	buf_adds(b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-	    "<title>QVD - ");
-	html(b, title);
-	buf_adds(b, "</title><style>body{font-family:sans-serif;margin:2em}"
-	    "table{border-collapse:collapse}td,th{padding:.3em .8em;"
-	    "border-bottom:1px solid #ccc;text-align:left}"
-	    ".logo{font-weight:bold;font-size:1.4em;text-decoration:none;"
-	    "color:#c60}</style></head><body>"
-	    "<p><a class=\"logo\" href=\"/\">QVD</a>");
-	if (r->login[0] != '\0') {
-		csrf_token(r->cookie, token, sizeof(token));
-		buf_adds(b, " &middot; ");
-		html(b, r->login);
-		buf_printf(b, " <form method=\"post\" action=\"/logout\" "
-		    "style=\"display:inline\"><input type=\"hidden\" "
-		    "name=\"csrf\" value=\"%s\"><button id=\"logout\">Log out"
-		    "</button></form>", token);
-	}
-	buf_adds(b, "</p>");
-	if (r->login[0] == '\0')
-		return;
-	buf_adds(b, "<nav>");
-	for (i = 0; i < ARRAY_LEN(sections); i++) {
-		buf_printf(b, "%s<a href=\"%s\">", i ? " | " : "",
-		    sections[i].page);
-		html(b, sections[i].title);
-		buf_adds(b, "</a>");
-	}
-	buf_adds(b, "</nav>");
-}
-
-/* ---- the dashboard (manual figure 4.2) ---- */
-
-struct totals {
-	long long users, vms, running, blocked, sessions, hosts, hosts_up,
-	    osfs, dis;
-};
 
 static int
-count_all(struct db *db, struct totals *t)
+parse_form(struct wat_req *r)
 {
-	struct pg_result *res = db_query(db, "SELECT "
-	    "(SELECT count(*) FROM users), (SELECT count(*) FROM vms), "
-	    "(SELECT count(*) FROM vm_runtimes WHERE vm_state = 'running'), "
-	    "(SELECT count(*) FROM vm_runtimes WHERE blocked), "
-	    "(SELECT count(*) FROM vm_runtimes WHERE user_state = "
-	    "'connected'), (SELECT count(*) FROM hosts), "
-	    "(SELECT count(*) FROM host_runtimes WHERE state = 'running'), "
-	    "(SELECT count(*) FROM osfs), (SELECT count(*) FROM dis)", 0);
+	const char *cur = r->body.data, *end = r->body.data + r->body.len;
+	char key[256], *val = xmalloc(PARAM_MAX);
+	int rc;
 
-	if (res == NULL || db_ntuples(res) != 1) {
-		db_clear(res);
+	while ((rc = http_query_next(&cur, end, key, sizeof(key), val,
+	    PARAM_MAX)) == 1 && r->nparams < WAT_MAX_PARAMS)
+		add_param(r, key, val);
+	free(val);
+	return rc == -1 ? -1 : 0;
+}
+
+/* One JSON value as text: strings decoded, numbers and booleans as
+ * written (true/false as 1/0); objects are refused. */
+static int
+json_text(const char *js, const struct json_tok *t, char *out, size_t outsz)
+{
+	size_t n = (size_t)(t->end - t->start);
+
+	switch (t->type) {
+	case JSON_STRING:
+		return json_str(js, t, out, outsz, NULL);
+	case JSON_NUMBER:
+		if (n >= outsz)
+			return -1;
+		memcpy(out, js + t->start, n);
+		out[n] = '\0';
+		return 0;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return str_copy(out, t->type == JSON_TRUE ? "1" : "0", outsz);
+	case JSON_NULL:
+		return str_copy(out, "", outsz);
+	default:
 		return -1;
 	}
-	t->users = db_int(res, 0, 0);
-	t->vms = db_int(res, 0, 1);
-	t->running = db_int(res, 0, 2);
-	t->blocked = db_int(res, 0, 3);
-	t->sessions = db_int(res, 0, 4);
-	t->hosts = db_int(res, 0, 5);
-	t->hosts_up = db_int(res, 0, 6);
-	t->osfs = db_int(res, 0, 7);
-	t->dis = db_int(res, 0, 8);
-	db_clear(res);
-	return 0;
 }
 
-/* A pie as inline SVG (no external assets, no trigonometry): one dashed
- * circle per part, each dash its share of a 100-long circumference. */
-static void
-pie(struct buf *b, const char *title, const char *const *names,
-    const long long *values, const char *const *colors, int n)
+/* {"key": value, "ids": [1, 2]}: an array gives its key once per item. */
+static int
+parse_json(struct wat_req *r)
 {
-	long long total = 0, start = 0;
+	int ntok, i, k, cnt = 0, max = 1 + (int)r->body.len / 2;
+	struct json_tok *t = xmalloc((size_t)max * sizeof(*t));
+	char key[256], *val = xmalloc(PARAM_MAX);
+	int rc = -1;
+
+	ntok = json_parse(r->body.data, r->body.len, t, max);
+	if (ntok < 1 || t[0].type != JSON_OBJECT)
+		goto out;
+	for (i = 1; i < ntok; i = t[i + 1].next) {
+		if (json_str(r->body.data, &t[i], key, sizeof(key), NULL) == -1)
+			goto out;
+		if (t[i + 1].type != JSON_ARRAY) {
+			if (json_text(r->body.data, &t[i + 1], val, PARAM_MAX)
+			    == -1)
+				goto out;
+			add_param(r, key, val);
+			continue;
+		}
+		for (k = i + 2; k < t[i + 1].next; k = t[k].next, cnt++)
+			if (cnt >= WAT_MAX_PARAMS || json_text(r->body.data,
+			    &t[k], val, PARAM_MAX) == -1)
+				goto out;
+			else
+				add_param(r, key, val);
+	}
+	rc = 0;
+out:
+	free(t);
+	free(val);
+	return rc;
+}
+
+static int
+read_params(struct wat_req *r)
+{
+	if (r->body.len == 0)
+		return 0;
+	if (str_has_prefix(r->ctype, "application/json"))
+		return parse_json(r);
+	return parse_form(r);
+}
+
+static void
+free_params(struct wat_req *r)
+{
 	int i;
 
-	for (i = 0; i < n; i++)
-		total += values[i];
-	buf_adds(b, "<figure><svg width=\"120\" height=\"120\" viewBox=\"-1 -1 "
-	    "2 2\" role=\"img\"><title>");
-	html(b, title);
-	buf_adds(b, "</title><circle r=\"1\" fill=\"#ddd\"/>");
-	for (i = 0; i < n && total > 0; i++) {
-		buf_printf(b, "<circle r=\"0.5\" fill=\"none\" stroke=\"%s\" "
-		    "stroke-width=\"1\" pathLength=\"100\" stroke-dasharray="
-		    "\"%.2f 100\" stroke-dashoffset=\"%.2f\" transform=\"rotate"
-		    "(-90)\"/>", colors[i], 100.0 * (double)values[i] /
-		    (double)total, -100.0 * (double)start / (double)total);
-		start += values[i];
+	for (i = 0; i < r->nparams; i++) {
+		free(r->params[i].key);
+		free(r->params[i].val);
 	}
-	buf_adds(b, "</svg><figcaption>");
-	html(b, title);
-	for (i = 0; i < n; i++) {
-		buf_printf(b, "<br><span style=\"color:%s\">&#9632;</span> ",
-		    colors[i]);
-		html(b, names[i]);
-		buf_printf(b, ": %lld", values[i]);
-	}
-	buf_adds(b, "</figcaption></figure>");
+	free(r->params);
+	r->params = NULL;
+	r->nparams = 0;
 }
 
-static int
-dashboard(struct wat_req *r)
+/* The first value of a body parameter, or NULL. */
+const char *
+wat_param(const struct wat_req *r, const char *key)
 {
-	static const char *const vm_names[] = { "running", "stopped",
-	    "blocked" }, *const host_names[] = { "running", "stopped" },
-	    *const colors[] = { "#3a3", "#999", "#c33" };
-	struct buf b = { NULL, 0, 0, 1 << 20 };
-	struct totals t;
-	long long vm_parts[3], host_parts[2];
-	int rc;
+	int i;
 
-	if (count_all(r->db, &t) == -1)
-		return reply(r, 503, NULL, "text/plain", "The database is not "
-		    "available\r\n");
-	vm_parts[0] = t.running;
-	vm_parts[1] = t.vms - t.running - t.blocked > 0 ?
-	    t.vms - t.running - t.blocked : 0;
-	vm_parts[2] = t.blocked;
-	host_parts[0] = t.hosts_up;
-	host_parts[1] = t.hosts - t.hosts_up;
-	page_head(&b, "Dashboard", r);
-	buf_adds(&b, "<h1>Dashboard</h1><div style=\"display:flex;gap:3em\">");
-	pie(&b, "Virtual machines", vm_names, vm_parts, colors, 3);
-	pie(&b, "Nodes", host_names, host_parts, colors, 2);
-	buf_printf(&b, "</div><table id=\"totals\"><tr><th>Users</th><td>%lld"
-	    "</td></tr><tr><th>Virtual machines</th><td>%lld</td></tr><tr>"
-	    "<th>Sessions</th><td>%lld</td></tr><tr><th>Nodes</th><td>%lld</td>"
-	    "</tr><tr><th>OS flavours</th><td>%lld</td></tr><tr><th>Disk "
-	    "images</th><td>%lld</td></tr></table></body></html>\n", t.users,
-	    t.vms, t.sessions, t.hosts, t.osfs, t.dis);
-	rc = reply(r, 200, NULL, "text/html; charset=utf-8", buf_str(&b));
-	buf_free(&b);
-	return rc;
+	for (i = 0; i < r->nparams; i++)
+		if (strcmp(r->params[i].key, key) == 0)
+			return r->params[i].val;
+	return NULL;
 }
 
-static int
-api_dashboard(struct wat_req *r)
+/* Every "id" parameter as numbers (the caller frees *ids); -1 when one is
+ * not an id. */
+int
+wat_param_ids(const struct wat_req *r, long long **ids)
 {
-	struct totals t;
-	char out[1024];
-	struct json_out o;
+	const char *why;
+	int i, n = 0;
 
-	if (count_all(r->db, &t) == -1)
-		return reply(r, 503, NULL, "application/json",
-		    "{\"error\":\"the database is not available\"}\n");
-	json_out_init(&o, out, sizeof(out));
-	json_begin_obj(&o);
-	json_key(&o, "users"); json_emit_int(&o, t.users);
-	json_key(&o, "vms"); json_emit_int(&o, t.vms);
-	json_key(&o, "vms_running"); json_emit_int(&o, t.running);
-	json_key(&o, "vms_blocked"); json_emit_int(&o, t.blocked);
-	json_key(&o, "sessions"); json_emit_int(&o, t.sessions);
-	json_key(&o, "nodes"); json_emit_int(&o, t.hosts);
-	json_key(&o, "nodes_running"); json_emit_int(&o, t.hosts_up);
-	json_key(&o, "osfs"); json_emit_int(&o, t.osfs);
-	json_key(&o, "dis"); json_emit_int(&o, t.dis);
-	json_end_obj(&o);
-	return reply(r, 200, NULL, "application/json", out);
-}
-
-/* ---- the object lists (lists.c, as qa prints them) ---- */
-
-static struct pg_result *
-list_rows(struct wat_req *r, const struct list_def *l)
-{
-	char *sql = xasprintf("SELECT %s FROM %s ORDER BY %s", l->select,
-	    list_from(l), l->order);
-	struct pg_result *res = db_query(r->db, sql, 0);
-
-	free(sql);
-	return res;
-}
-
-static int
-list_page(struct wat_req *r, const char *object, const char *title)
-{
-	const struct list_def *l = list_find(object);
-	struct buf b = { NULL, 0, 0, 16 << 20 };
-	struct pg_result *res = list_rows(r, l);
-	int i, k, rc;
-
-	if (res == NULL)
-		return reply(r, 503, NULL, "text/plain", "The database is not "
-		    "available\r\n");
-	page_head(&b, title, r);
-	buf_adds(&b, "<h1>");
-	html(&b, title);
-	buf_printf(&b, "</h1><table id=\"list\" data-object=\"%s\"><tr>",
-	    object);
-	for (k = 0; k < l->ncols; k++) {
-		buf_adds(&b, "<th>");
-		html(&b, l->cols[k].header);
-		buf_adds(&b, "</th>");
-	}
-	buf_adds(&b, "</tr>");
-	for (i = 0; i < db_ntuples(res); i++) {
-		buf_adds(&b, "<tr>");
-		for (k = 0; k < l->ncols; k++) {
-			buf_adds(&b, "<td>");
-			html(&b, db_isnull(res, i, k) ? "" : db_val(res, i, k));
-			buf_adds(&b, "</td>");
+	*ids = xmalloc((size_t)(r->nparams + 1) * sizeof(**ids));
+	for (i = 0; i < r->nparams; i++) {
+		if (strcmp(r->params[i].key, "id") != 0)
+			continue;
+		if (num_parse(r->params[i].val, 1, (1LL << 53), &(*ids)[n],
+		    &why) == -1) {
+			free(*ids);
+			*ids = NULL;
+			return -1;
 		}
-		buf_adds(&b, "</tr>");
+		n++;
 	}
-	buf_adds(&b, "</table></body></html>\n");
-	db_clear(res);
-	rc = reply(r, 200, NULL, "text/html; charset=utf-8", buf_str(&b));
-	buf_free(&b);
-	return rc;
+	return n;
 }
 
-/* /api/OBJECT: what "qa OBJECT list --json" prints, byte for byte. */
-static int
-api_list(struct wat_req *r, const char *object)
+/* A query-string parameter, decoded; "" when absent. */
+const char *
+wat_query(const struct wat_req *r, const char *key, char *out, size_t outsz)
 {
-	const struct list_def *l = list_find(object);
-	struct pg_result *res;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *fp;
-	int rc;
-
-	if (l == NULL)
-		return reply(r, 404, NULL, "application/json",
-		    "{\"error\":\"no such list\"}\n");
-	if ((res = list_rows(r, l)) == NULL)
-		return reply(r, 503, NULL, "application/json",
-		    "{\"error\":\"the database is not available\"}\n");
-	if ((fp = open_memstream(&text, &len)) == NULL) {
-		db_clear(res);
-		return -1;
-	}
-	rc = out_rows(fp, l->cols, l->ncols, res, 1, 0);
-	fclose(fp);
-	db_clear(res);
-	rc = rc == -1 ? reply(r, 500, NULL, "application/json",
-	    "{\"error\":\"a row is too large\"}\n") :
-	    reply(r, 200, NULL, "application/json", text);
-	free(text);
-	return rc;
+	if (http_query_get(r->query, strlen(r->query), key, out, outsz) != 1)
+		out[0] = '\0';
+	return out;
 }
 
-/* ---- login and logout ---- */
+/* ---- routing ---- */
 
+/* /api/OBJECT/VERB (POST), /api/di/job/ID, /api/OBJECT... (GET) */
 static int
-login_page(struct wat_req *r, const char *error)
+route_api(struct wat_req *r)
 {
-	struct buf b = { NULL, 0, 0, 65536 };
-	int rc;
+	char object[32], verb[64];
+	const char *p = r->path + 5, *slash = strchr(p, '/');
 
-	page_head(&b, "Log in", r);
-	buf_adds(&b, "<h1>Log in</h1>");
-	if (error != NULL) {
-		buf_adds(&b, "<p id=\"error\" style=\"color:#c33\">");
-		html(&b, error);
-		buf_adds(&b, "</p>");
-	}
-	buf_adds(&b, "<form method=\"post\" action=\"/login\"><p><label>Login "
-	    "<input name=\"login\" autofocus></label></p><p><label>Password "
-	    "<input name=\"password\" type=\"password\"></label></p><p>"
-	    "<button id=\"submit\">Log in</button></p></form></body></html>\n");
-	rc = reply(r, error ? 401 : 200, NULL, "text/html; charset=utf-8",
-	    buf_str(&b));
-	buf_free(&b);
-	return rc;
+	if (!r->post)
+		return wat_api_get(r);
+	if (slash == NULL || (size_t)(slash - p) >= sizeof(object) ||
+	    strlen(slash + 1) >= sizeof(verb))
+		return wat_json_error(r, 404, "no such action: %s", r->path);
+	memcpy(object, p, (size_t)(slash - p));
+	object[slash - p] = '\0';
+	str_copy(verb, slash + 1, sizeof(verb));
+	if (!wat_csrf_ok(r))
+		return r->basic ? wat_json_error(r, 403, "with HTTP Basic "
+		    "authentication, changes need a JSON body "
+		    "(Content-Type: application/json)") :
+		    wat_json_error(r, 403, "missing or wrong CSRF token");
+	return wat_act(r, object, verb);
 }
-
-/* wat.admin.password: hashed (qa config set), or the plain default. */
-static int
-admin_ok(const char *login, const char *password)
-{
-	const char *want = conf_get("wat.admin.password");
-
-	if (strcmp(login, conf_get("wat.admin.login")) != 0)
-		return 0;
-	if (str_has_prefix(want, "$"))
-		return pass_verify(password, want, NULL);
-	return strlen(password) == strlen(want) &&
-	    CRYPTO_memcmp(password, want, strlen(want)) == 0;
-}
-
-static int
-form_value(const struct wat_req *r, const char *key, char *out, size_t outsz)
-{
-	if (r->body.data == NULL)
-		return -1;
-	return http_query_get(r->body.data, r->body.len, key, out, outsz);
-}
-
-static int
-do_login(struct wat_req *r)
-{
-	char login[128], pass[PASS_MAX + 2], cookie[256], hdr[400];
-	int ok;
-
-	if (form_value(r, "login", login, sizeof(login)) == -1 ||
-	    form_value(r, "password", pass, sizeof(pass)) == -1)
-		return login_page(r, "Login and password are needed");
-	ok = admin_ok(login, pass);
-	wipe(pass, sizeof(pass));
-	if (!ok) {
-		log_info("WAT: login of '%s' refused", login);
-		return login_page(r, "Wrong login or password");
-	}
-	log_info("WAT: %s logged in", login);
-	make_cookie(login, cookie, sizeof(cookie));
-	str_fmt(hdr, sizeof(hdr), "Set-Cookie: " COOKIE "=%s; Path=/; "
-	    "HttpOnly; SameSite=Strict\r\n", cookie);
-	return redirect(r, "/", hdr);
-}
-
-/* A POST that changes something carries the session's CSRF token. */
-static int
-csrf_ok(const struct wat_req *r)
-{
-	char given[80], want[80];
-
-	if (r->login[0] == '\0')
-		return 0;
-	if (form_value(r, "csrf", given, sizeof(given)) == -1 &&
-	    str_copy(given, r->csrf_header, sizeof(given)) == -1)
-		return 0;
-	csrf_token(r->cookie, want, sizeof(want));
-	return strlen(given) == strlen(want) &&
-	    CRYPTO_memcmp(given, want, strlen(want)) == 0;
-}
-
-static int
-do_logout(struct wat_req *r)
-{
-	if (!csrf_ok(r))
-		return reply(r, 403, NULL, "text/plain", "Missing or wrong CSRF "
-		    "token\r\n");
-	return redirect(r, "/login", "Set-Cookie: " COOKIE "=; Path=/; "
-	    "Max-Age=0; HttpOnly; SameSite=Strict\r\n");
-}
-
-/* ---- routing and connections ---- */
 
 static int
 route(struct wat_req *r)
 {
-	size_t i;
-
 	if (strcmp(r->path, "/login") == 0)
-		return r->post ? do_login(r) : login_page(r, NULL);
+		return r->post ? wat_login(r) : wat_login_page(r, 200, NULL);
+	if (strcmp(r->path, "/wat.js") == 0)
+		return wat_get(r);
 	if (r->login[0] == '\0')
-		return str_has_prefix(r->path, "/api/") ? reply(r, 401, NULL,
-		    "application/json", "{\"error\":\"log in first\"}\n") :
-		    redirect(r, "/login", NULL);
+		return str_has_prefix(r->path, "/api/") ? wat_json_error(r, 401,
+		    "log in first") : wat_redirect(r, "/login", NULL);
 	if (strcmp(r->path, "/logout") == 0 && r->post)
-		return do_logout(r);
-	if (strcmp(r->path, "/") == 0)
-		return dashboard(r);
-	if (strcmp(r->path, "/api/dashboard") == 0)
-		return api_dashboard(r);
+		return wat_logout(r);
 	if (str_has_prefix(r->path, "/api/"))
-		return api_list(r, r->path + 5);
-	for (i = 0; i < ARRAY_LEN(sections); i++)
-		if (strcmp(r->path, sections[i].page) == 0)
-			return list_page(r, sections[i].object,
-			    sections[i].title);
-	return reply(r, 404, NULL, "text/plain", "Not Found\r\n");
+		return route_api(r);
+	if (r->post)
+		return wat_reply(r, 405, "Allow: GET\r\n", "text/plain",
+		    "Method Not Allowed: forms post to /api/\r\n");
+	return wat_get(r);
+}
+
+/* ---- connections ---- */
+
+/* The path (and query) of the Referer: where a failed form returns. */
+static void
+referer_path(const struct http_msg *m, char *out, size_t outsz)
+{
+	char ref[512];
+	const char *p;
+
+	out[0] = '\0';
+	if (http_header_copy(m, "Referer", ref, sizeof(ref)) == -1 ||
+	    (p = strstr(ref, "://")) == NULL ||
+	    (p = strchr(p + 3, '/')) == NULL)
+		return;
+	str_copy(out, p, outsz);
+}
+
+static int
+read_request(struct wat_req *r, struct http_msg *m, int n)
+{
+	const char *q;
+	size_t qlen;
+	long long len = http_content_length(m);
+
+	r->post = m->method_len == 4 && memcmp(m->method, "POST", 4) == 0;
+	r->body.max = WAT_MAX_BODY;
+	http_header_copy(m, "X-CSRF-Token", r->csrf_header,
+	    sizeof(r->csrf_header));
+	http_header_copy(m, "Content-Type", r->ctype, sizeof(r->ctype));
+	http_header_copy(m, "Authorization", r->authorization,
+	    sizeof(r->authorization));
+	http_header_copy(m, "Cookie", r->cookies, sizeof(r->cookies));
+	referer_path(m, r->referer, sizeof(r->referer));
+	if ((q = http_query(m, &qlen)) != NULL && qlen < sizeof(r->query)) {
+		memcpy(r->query, q, qlen);
+		r->query[qlen] = '\0';
+	}
+	if (len == -1)
+		len = 0;	/* no body */
+	if (http_path(m, r->path, sizeof(r->path)) == -1 || len < 0 ||
+	    len > WAT_MAX_BODY) {
+		wat_reply(r, len > WAT_MAX_BODY ? 413 : 400, NULL, "text/plain",
+		    len > WAT_MAX_BODY ? "Request body too large\r\n" :
+		    "Bad request\r\n");
+		return -1;
+	}
+	conn_consume(r->c, (size_t)n);
+	if (len > 0 && conn_read_body(r->c, (size_t)len, &r->body) == -1)
+		return -1;
+	if (read_params(r) == -1) {
+		wat_reply(r, 400, NULL, "text/plain", str_has_prefix(r->ctype,
+		    "application/json") ? "The body is not a JSON object of "
+		    "strings, numbers or arrays of them\r\n" : "The form "
+		    "data is malformed\r\n");
+		return -1;
+	}
+	return 0;
 }
 
 static void
-serve(int fd, struct db *db)
+serve(struct conn *c, struct db *db, struct throttle *t,
+    const unsigned char addr[16], const char *peer)
 {
-	struct conn c;
 	struct http_msg m;
 	struct wat_req r;
-	long long len;
 	int n, keep = 1;
 
-	conn_init(&c, fd, WAT_TIMEOUT_MS);
+	memset(&m, 0, sizeof(m));
 	memset(&r, 0, sizeof(r));
-	r.c = &c;
-	while (keep && (n = conn_read_msg(&c, &m, 1)) > 0) {
+	r.c = c;
+	while (keep && (n = conn_read_msg(c, &m, 1)) > 0) {
 		memset(&r, 0, sizeof(r));
-		r.c = &c;
+		r.c = c;
 		r.db = db;
-		r.body.max = WAT_MAX_BODY;
-		r.post = m.method_len == 4 && memcmp(m.method, "POST", 4) == 0;
-		read_session(&r, &m);
-		http_header_copy(&m, "X-CSRF-Token", r.csrf_header,
-		    sizeof(r.csrf_header));
-		len = http_content_length(&m);
-		if (len == -1)
-			len = 0;	/* no body */
+		r.throttle = t;
+		r.tls = c->ssl != NULL;
+		memcpy(r.addr, addr, 16);
+		str_copy(r.peer, peer, sizeof(r.peer));
 		keep = http_keeps_alive(&m);
-		if (http_path(&m, r.path, sizeof(r.path)) == -1 || len < 0 ||
-		    len > WAT_MAX_BODY) {
-			reply(&r, len > WAT_MAX_BODY ? 413 : 400, NULL,
-			    "text/plain", "Bad request\r\n");
-			break;
-		}
-		conn_consume(&c, (size_t)n);
-		if (len > 0 && conn_read_body(&c, (size_t)len, &r.body) == -1)
-			break;
-		if (route(&r) == -1)
+		if (read_request(&r, &m, n) == -1)
 			keep = 0;
+		else {
+			wat_session(&r);
+			if (route(&r) == -1)
+				keep = 0;
+		}
 		buf_free(&r.body);
+		free_params(&r);
 	}
 	if (n < 0 && m.error_status != 0)
-		reply(&r, m.error_status, NULL, "text/plain", "Bad request\r\n");
-	conn_close(&c);
+		wat_reply(&r, m.error_status, NULL, "text/plain",
+		    "Bad request\r\n");
 }
 
 static volatile sig_atomic_t stopping;
@@ -607,13 +384,41 @@ on_term(int sig)
 	stopping = 1;
 }
 
+/* A connection's child: TLS if configured, its own database session. */
+static void NORETURN
+child(int fd, struct sockaddr_storage *ss, struct ssl_ctx_st *tls,
+    struct throttle *t)
+{
+	struct conn c;
+	struct db *db;
+	unsigned char addr[16];
+	char err[256], peer[64];
+
+	signal(SIGTERM, SIG_DFL);
+	tcp_peer(ss, addr, peer, sizeof(peer));
+	conn_init(&c, fd, WAT_TIMEOUT_MS);
+	if (tls != NULL && conn_tls_accept(&c, tls) == -1) {
+		log_info("WAT %s: TLS: %s", peer, c.err);
+		_exit(1);
+	}
+	if ((db = db_open(err, sizeof(err))) == NULL) {
+		log_error("WAT: %s", err);
+		_exit(1);
+	}
+	db_load_config(db);
+	serve(&c, db, t, addr, peer);
+	conn_close(&c);
+	db_close(db);
+	_exit(0);
+}
+
 /* Accept until SIGTERM; each connection in a child of its own. */
 static int
-run(int lfd)
+run(int lfd, struct ssl_ctx_st *tls, struct throttle *t)
 {
+	struct sockaddr_storage ss;
 	struct sigaction sa;
-	struct db *db;
-	char err[256];
+	socklen_t sl;
 	pid_t pid;
 	int fd;
 
@@ -624,22 +429,15 @@ run(int lfd)
 	signal(SIGCHLD, SIG_IGN);	/* the kernel reaps the children */
 	signal(SIGPIPE, SIG_IGN);
 	while (!stopping) {
-		if ((fd = accept(lfd, NULL, NULL)) == -1) {
+		sl = sizeof(ss);
+		if ((fd = accept(lfd, (struct sockaddr *)&ss, &sl)) == -1) {
 			if (errno != EINTR)
 				log_error("WAT: accept: %s", strerror(errno));
 			continue;
 		}
 		if ((pid = fork()) == 0) {
 			close(lfd);
-			signal(SIGTERM, SIG_DFL);
-			if ((db = db_open(err, sizeof(err))) == NULL) {
-				log_error("WAT: %s", err);
-				_exit(1);
-			}
-			db_load_config(db);
-			serve(fd, db);
-			db_close(db);
-			_exit(0);
+			child(fd, &ss, tls, t);
 		}
 		if (pid == -1)
 			log_error("WAT: fork: %s", strerror(errno));
@@ -649,11 +447,69 @@ run(int lfd)
 	return 0;
 }
 
+/* With wat.use_ssl, the L7R's certificate (qa config ssl). */
+static int
+load_tls(struct db *db, struct ssl_ctx_st **ctx, char *err, size_t errsz)
+{
+	struct tls_files f;
+	char *key, *cert, *ca;
+
+	*ctx = NULL;
+	if (!conf_bool("wat.use_ssl"))
+		return 0;
+	if (admin_ssl_load(db, &key, &cert, &ca) == -1) {
+		str_copy(err, "wat.use_ssl is on but no certificate is stored "
+		    "(qa config ssl key=... cert=...)", errsz);
+		return -1;
+	}
+	memset(&f, 0, sizeof(f));
+	f.key_pem = key;
+	f.cert_pem = cert;
+	f.ciphers = conf_get("l7r.ssl.options.SSL_cipher_list");
+	*ctx = tls_server_ctx(&f, err, errsz);
+	freezero(key, strlen(key));
+	free(cert);
+	free(ca);
+	return *ctx == NULL ? -1 : 0;
+}
+
+/* Started as root: give up root for wat.as_user once the port, the
+ * certificate and the jobs directory are ready. */
+static int
+drop_root(char *err, size_t errsz)
+{
+	const char *user = conf_get("wat.as_user");
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	if (geteuid() == 0 && *user != '\0' && strcmp(user, "root") != 0 &&
+	    proc_user(user, &uid, &gid, NULL, 0) == -1) {
+		str_fmt(err, errsz, "wat.as_user: no user '%s'", user);
+		return -1;
+	}
+	if (wat_jobs_init(uid, gid, err, errsz) == -1)
+		return -1;
+	if (geteuid() != 0 || uid == 0)
+		return 0;
+	return proc_drop_privileges(user, uid, gid, err, errsz);
+}
+
+static int
+fail(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "qvd-wat: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *cfile = NULL;
-	char err[256], port[16];
+	char err[512], port[16];
+	struct ssl_ctx_st *tls;
+	struct throttle *t;
 	struct db *db;
 	int ch, foreground = 0, check = 0, lfd;
 
@@ -669,32 +525,32 @@ main(int argc, char **argv)
 		usage();
 	cfile = conf_load_checked("qvd-wat", "/etc/qvd/node.conf", cfile);
 	log_open_from_conf("qvd-wat", foreground || check);
-	if ((db = db_open(err, sizeof(err))) == NULL ||
-	    db_load_config(db) == -1 || !db_schema_present(db)) {
-		fprintf(stderr, "qvd-wat: %s\n", db ? "the database has no QVD "
-		    "schema (qvd-deploy-db)" : err);
-		return 1;
-	}
+	if ((db = db_open(err, sizeof(err))) == NULL)
+		return fail("%s", err);
+	if (db_load_config(db) == -1 || !db_schema_present(db))
+		return fail("%s", "the database has no QVD schema "
+		    "(qvd-deploy-db)");
+	if (load_tls(db, &tls, err, sizeof(err)) == -1)
+		return fail("%s", err);
 	db_close(db);
 	str_fmt(port, sizeof(port), "%lld", conf_int("wat.port", 3000));
 	if (check) {
-		printf("qvd-wat: %s: configuration OK (port %s)\n", cfile, port);
+		printf("qvd-wat: %s: configuration OK (port %s%s)\n", cfile,
+		    port, tls ? ", TLS" : "");
 		return 0;
 	}
 	if ((lfd = tcp_listen(strcmp(conf_get("wat.address"), "*") == 0 ?
 	    NULL : conf_get("wat.address"), port, 128, err, sizeof(err))) ==
-	    -1) {
-		fprintf(stderr, "qvd-wat: %s\n", err);
-		return 1;
-	}
-	if (RAND_bytes(session_key, sizeof(session_key)) != 1) {
-		fprintf(stderr, "qvd-wat: no randomness for the session key\n");
-		return 1;
-	}
-	if (!foreground && daemon_detach(err, sizeof(err)) == -1) {
-		fprintf(stderr, "qvd-wat: %s\n", err);
-		return 1;
-	}
-	log_info("WAT listening on %s:%s", conf_get("wat.address"), port);
-	return run(lfd);
+	    -1)
+		return fail("%s", err);
+	if ((t = throttle_new()) == NULL)
+		return fail("%s", "no shared memory for login throttling");
+	wat_auth_init();
+	if (drop_root(err, sizeof(err)) == -1)
+		return fail("%s", err);
+	if (!foreground && daemon_detach(err, sizeof(err)) == -1)
+		return fail("%s", err);
+	log_info("WAT listening on %s:%s%s", conf_get("wat.address"), port,
+	    tls ? " (TLS)" : "");
+	return run(lfd, tls, t);
 }

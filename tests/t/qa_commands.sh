@@ -94,7 +94,7 @@ t_ok "a new hash is stored" test "$before" != "$after"
 t_is "user add reads a password" "$(echo pw2 | qa user add login=anna)" \
 	"User added with id 2"
 t_like "user list --json" "$(qa user list --json)" \
-	'\{"id":1,"login":"peter"\},'
+	'\{"id":1,"login":"peter","sessions":0,"vms":0\},'
 
 # --- disk images ---
 head -c 300000 /dev/urandom >"$S/staging/image.tar.gz"

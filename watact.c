@@ -1,0 +1,698 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* watact.c -- what the WAT changes: POST /api/OBJECT/VERB, posted by the
+ * pages' forms (which add "back", and get a redirect and a message) and by
+ * scripts (which get JSON).  Every action calls the function qa's command
+ * calls (admin.c, vmctl.c, di.c).  A new disk image is copied by a job in
+ * the background whose progress a page and /api/di/job/ID show. */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "qvd.h"
+
+struct wat_result {
+	int		 status;	/* HTTP status for scripts */
+	char		 msg[ADMIN_ERRSZ];
+	long long	 id;		/* a new object's, or 0 */
+	long long	 count;		/* objects changed, or -1 */
+	char		 job[40];	/* a DI copy job, or "" */
+};
+
+static int
+failed(struct wat_result *res, int status, const char *msg)
+{
+	res->status = status;
+	str_copy(res->msg, msg, sizeof(res->msg));
+	return -1;
+}
+
+static int
+done(struct wat_result *res, long long id, const char *fmt, long long n)
+{
+	res->status = 200;
+	res->id = id;
+	res->count = id > 0 ? -1 : n;	/* a new object, or a count */
+	str_fmt(res->msg, sizeof(res->msg), fmt, n);
+	return 0;
+}
+
+/* A parameter that must be there and not empty. */
+static const char *
+need(struct wat_req *r, struct wat_result *res, const char *key)
+{
+	const char *v = wat_param(r, key);
+	char msg[128];
+
+	if (v != NULL && *v != '\0')
+		return v;
+	str_fmt(msg, sizeof(msg), "%s is needed", key);
+	failed(res, 400, msg);
+	return NULL;
+}
+
+/* A numeric parameter, or def when absent or empty; -1 if not a number. */
+static int
+number(struct wat_req *r, struct wat_result *res, const char *key,
+    long long min, long long max, long long def, long long *out)
+{
+	const char *v = wat_param(r, key), *why;
+	char msg[256];
+
+	*out = def;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (num_parse(v, min, max, out, &why) == 0)
+		return 0;
+	str_fmt(msg, sizeof(msg), "%s: '%.64s' is %s", key, v, why);
+	return failed(res, 400, msg);
+}
+
+/* Password and its confirmation, when the form has one. */
+static const char *
+new_password(struct wat_req *r, struct wat_result *res)
+{
+	const char *pw = need(r, res, "password"), *c = wat_param(r,
+	    "confirm");
+
+	if (pw != NULL && c != NULL && strcmp(pw, c) != 0) {
+		failed(res, 400, "the password and its confirmation differ");
+		return NULL;
+	}
+	return pw;
+}
+
+/* ---- the selected objects: id=1&id=2, or {"id": [1, 2]} ---- */
+
+static int
+mass(struct wat_req *r, struct wat_result *res,
+    long long (*fn)(struct db *, const long long *, int, char *),
+    const char *fmt)
+{
+	char err[ADMIN_ERRSZ];
+	long long *ids, n;
+	int count = wat_param_ids(r, &ids);
+
+	if (count == -1)
+		return failed(res, 400, "id: not an id");
+	if (count == 0) {
+		free(ids);
+		return failed(res, 400, "nothing is selected");
+	}
+	n = fn(r->db, ids, count, err);
+	free(ids);
+	if (n < 0)
+		return failed(res, 409, err);
+	return done(res, 0, fmt, n);
+}
+
+static long long
+vm_block(struct db *db, const long long *ids, int n, char *err)
+{
+	return admin_vm_block(db, ids, n, 1, err);
+}
+
+static long long
+vm_unblock(struct db *db, const long long *ids, int n, char *err)
+{
+	return admin_vm_block(db, ids, n, 0, err);
+}
+
+static long long
+host_block(struct db *db, const long long *ids, int n, char *err)
+{
+	return admin_host_block(db, ids, n, 1, err);
+}
+
+static long long
+host_unblock(struct db *db, const long long *ids, int n, char *err)
+{
+	return admin_host_block(db, ids, n, 0, err);
+}
+
+#define MASS(name, fn, fmt) \
+	static int name(struct wat_req *r, struct wat_result *res) \
+	{ return mass(r, res, fn, fmt); }
+
+MASS(user_del, admin_user_del, "%lld users deleted.")
+MASS(vm_start, admin_vm_start, "Started %lld VMs.")
+MASS(vm_stop, admin_vm_stop, "Stopped %lld VMs.")
+MASS(vm_block_act, vm_block, "Blocked %lld VMs.")
+MASS(vm_unblock_act, vm_unblock, "Unblocked %lld VMs.")
+MASS(vm_disconnect, admin_vm_disconnect, "Disconnected %lld users.")
+MASS(vm_del, admin_vm_del, "%lld VMs deleted.")
+MASS(host_block_act, host_block, "Blocked %lld hosts.")
+MASS(host_unblock_act, host_unblock, "Unblocked %lld hosts.")
+MASS(host_del, admin_host_del, "%lld hosts deleted.")
+MASS(osf_del, admin_osf_del, "%lld OSFs deleted.")
+MASS(di_del_act, di_del, "%lld DIs deleted.")
+
+/* ---- users ---- */
+
+static int
+user_new(struct wat_req *r, struct wat_result *res)
+{
+	const char *login = need(r, res, "login"), *pw;
+	char err[ADMIN_ERRSZ];
+	long long id;
+
+	if (login == NULL || (pw = new_password(r, res)) == NULL)
+		return -1;
+	if (admin_user_add(r->db, login, pw, &id, err) == -1)
+		return failed(res, 409, err);
+	return done(res, id, "User added with id %lld", id);
+}
+
+static int
+user_passwd(struct wat_req *r, struct wat_result *res)
+{
+	struct pg_result *q;
+	const char *pw;
+	char err[ADMIN_ERRSZ], login[128];
+	long long id;
+
+	if (number(r, res, "id", 1, 1LL << 31, 0, &id) == -1 ||
+	    (pw = new_password(r, res)) == NULL)
+		return -1;
+	if (id == 0 && wat_param(r, "login") == NULL)
+		return failed(res, 400, "id or login is needed");
+	if (id != 0) {
+		q = db_query(r->db, "SELECT login FROM users WHERE id = $1", 1,
+		    wat_param(r, "id"));
+		if (q == NULL || db_ntuples(q) != 1) {
+			db_clear(q);
+			return failed(res, 404, "no such user");
+		}
+		str_copy(login, db_val(q, 0, 0), sizeof(login));
+		db_clear(q);
+	} else
+		str_copy(login, wat_param(r, "login"), sizeof(login));
+	if (admin_user_passwd(r->db, login, pw, err) == -1)
+		return failed(res, 409, err);
+	res->status = 200;
+	res->count = 1;
+	str_fmt(res->msg, sizeof(res->msg), "Password of user '%s' changed",
+	    login);
+	return 0;
+}
+
+/* ---- virtual machines ---- */
+
+static int
+vm_new(struct wat_req *r, struct wat_result *res)
+{
+	struct vm_add_req a;
+	char err[ADMIN_ERRSZ];
+	long long first;
+	int count;
+
+	memset(&a, 0, sizeof(a));
+	if ((a.name = need(r, res, "name")) == NULL ||
+	    need(r, res, "user_id") == NULL || need(r, res, "osf_id") == NULL ||
+	    number(r, res, "user_id", 1, 1LL << 31, 0, &a.user_id) == -1 ||
+	    number(r, res, "osf_id", 1, 1LL << 31, 0, &a.osf_id) == -1)
+		return -1;
+	a.bulk = 1;
+	a.ip = wat_param(r, "ip") && *wat_param(r, "ip") ? wat_param(r, "ip") :
+	    NULL;
+	a.di_tag = wat_param(r, "di_tag") && *wat_param(r, "di_tag") ?
+	    wat_param(r, "di_tag") : "default";
+	if (admin_vm_add(r->db, &a, &first, &count, err) == -1)
+		return failed(res, 409, err);
+	return done(res, first, "VM added with id %lld", first);
+}
+
+static int
+vm_edit(struct wat_req *r, struct wat_result *res)
+{
+	struct vm_edit e;
+	char err[ADMIN_ERRSZ];
+	long long *ids, n;
+	int count = wat_param_ids(r, &ids);
+
+	memset(&e, 0, sizeof(e));
+	e.name = wat_param(r, "name");
+	e.di_tag = wat_param(r, "di_tag");
+	if (e.name != NULL && *e.name == '\0')
+		e.name = NULL;
+	if (e.di_tag != NULL && *e.di_tag == '\0')
+		e.di_tag = NULL;
+	if (count <= 0) {
+		free(ids);
+		return failed(res, 400, count == 0 ? "nothing is selected" :
+		    "id: not an id");
+	}
+	n = admin_vm_edit(r->db, ids, count, &e, err);
+	free(ids);
+	if (n < 0)
+		return failed(res, 409, err);
+	return done(res, 0, "Edited %lld VMs.", n);
+}
+
+/* ---- nodes, OS flavours ---- */
+
+static int
+host_new(struct wat_req *r, struct wat_result *res)
+{
+	const char *name = need(r, res, "name"), *address;
+	char err[ADMIN_ERRSZ];
+	long long id;
+
+	if (name == NULL || (address = need(r, res, "address")) == NULL)
+		return -1;
+	if (admin_host_add(r->db, name, address, &id, err) == -1)
+		return failed(res, 409, err);
+	return done(res, id, "Host added with id %lld", id);
+}
+
+static int
+osf_new(struct wat_req *r, struct wat_result *res)
+{
+	const char *name = need(r, res, "name"), *v;
+	char err[ADMIN_ERRSZ];
+	long long mem, storage, id;
+	int overlay = conf_bool("osf.default.overlay");
+
+	if (name == NULL || number(r, res, "memory", 1, 1048576,
+	    conf_int("osf.default.memory", 256), &mem) == -1 ||
+	    number(r, res, "user_storage_size", 0, 2147483647, -1, &storage)
+	    == -1)
+		return -1;
+	if ((v = wat_param(r, "use_overlay")) != NULL && *v != '\0' &&
+	    bool_parse(v, &overlay) == -1)
+		return failed(res, 400, "use_overlay: not a boolean (yes/no, "
+		    "1/0)");
+	if (admin_osf_add(r->db, name, mem, overlay, storage, &id, err) == -1)
+		return failed(res, 409, err);
+	return done(res, id, "OSF added with id %lld", id);
+}
+
+/* ---- disk images ---- */
+
+/* "Set defaults": default_OSF=DI fields (or {"default": [DI, ...]}) each
+ * make that DI its OSF's default, as "qa di tag tag=default" does. */
+static int
+di_defaults(struct wat_req *r, struct wat_result *res)
+{
+	struct di_exp none;
+	char err[ADMIN_ERRSZ], msg[ADMIN_ERRSZ + 32];
+	long long id, nexp, n = 0;
+	const char *why;
+	int i;
+
+	memset(&none, 0, sizeof(none));
+	for (i = 0; i < r->nparams; i++) {
+		if (strcmp(r->params[i].key, "default") != 0 &&
+		    !str_has_prefix(r->params[i].key, "default_"))
+			continue;
+		if (num_parse(r->params[i].val, 1, 1LL << 31, &id, &why) == -1)
+			return failed(res, 400, "default: not a disk image id");
+		if (di_tag(r->db, id, "default", &none, &nexp, err) == -1) {
+			str_fmt(msg, sizeof(msg), "DI %lld: %s", id, err);
+			return failed(res, 409, msg);
+		}
+		n++;
+	}
+	if (n == 0)
+		return failed(res, 400, "no default is chosen");
+	return done(res, 0, "%lld defaults set.", n);
+}
+
+static char jobs_dir[4096];
+
+/* The directory of job files, made before qvd-wat gives up root. */
+int
+wat_jobs_init(uid_t uid, gid_t gid, char *err, size_t errsz)
+{
+	str_copy(jobs_dir, conf_get("wat.jobs"), sizeof(jobs_dir));
+	mkdir(conf_get("path.run"), 0755);	/* its usual parent */
+	if (mkdir(jobs_dir, 0700) == -1 && errno != EEXIST) {
+		str_fmt(err, errsz, "wat.jobs: cannot make %s: %s", jobs_dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (geteuid() == 0 && chown(jobs_dir, uid, gid) == -1) {
+		str_fmt(err, errsz, "wat.jobs: %s: %s", jobs_dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct di_job {
+	char		 path[4200];
+	int		 last_pct;
+};
+
+/* The job's file, replaced whole: "state done total id version msg". */
+static void
+job_write(const char *path, const char *state, unsigned long long d,
+    unsigned long long total, long long id, const char *version,
+    const char *msg)
+{
+	char tmp[4300];
+	FILE *fp;
+
+	str_fmt(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(fp, "%s\n%llu\n%llu\n%lld\n%s\n%s\n", state, d, total, id,
+	    version, msg);
+	if (fclose(fp) == 0)
+		rename(tmp, path);
+}
+
+static void
+job_progress(unsigned long long d, unsigned long long total, void *arg)
+{
+	struct di_job *j = arg;
+	int pct = total ? (int)(d * 100 / total) : 100;
+
+	if (pct == j->last_pct)
+		return;
+	j->last_pct = pct;
+	job_write(j->path, "running", d, total, 0, "", "");
+}
+
+/* The copy, in a process of its own with its own database session. */
+static void NORETURN
+job_run(struct wat_req *r, struct di_job *j, struct di_add_req *a,
+    const char *staged, int delete_after)
+{
+	char err[ADMIN_ERRSZ], version[80] = "", msg[ADMIN_ERRSZ + 64];
+	struct db *db;
+	long long id, nexp;
+
+	close(r->c->fd);
+	setsid();
+	if ((db = db_open(err, sizeof(err))) == NULL ||
+	    db_load_config(db) == -1) {
+		job_write(j->path, "failed", 0, 0, 0, "", db ? "the database "
+		    "configuration cannot be read" : err);
+		_exit(1);
+	}
+	a->progress = job_progress;
+	a->progress_arg = j;
+	if (di_add(db, a, &id, version, sizeof(version), &nexp, err) == -1) {
+		log_warn("WAT: adding the disk image %s failed: %s", staged,
+		    err);
+		job_write(j->path, "failed", 0, 0, 0, "", err);
+		_exit(1);
+	}
+	str_fmt(msg, sizeof(msg), "DI added with id %lld (version %s)", id,
+	    version);
+	if (delete_after && unlink(staged) == -1)
+		str_fmt(msg + strlen(msg), sizeof(msg) - strlen(msg), "; %s "
+		    "could not be deleted: %s", staged, strerror(errno));
+	log_info("WAT: %s from %s", msg, staged);
+	job_write(j->path, "done", 1, 1, id, version, msg);
+	db_close(db);
+	_exit(0);
+}
+
+static int
+di_new(struct wat_req *r, struct wat_result *res)
+{
+	struct di_add_req a;
+	struct di_job j;
+	struct stat st;
+	unsigned char rnd[16];
+	char staged[4200], err[ADMIN_ERRSZ], *staged_copy;
+	const char *file;
+	long long osf;
+	pid_t pid;
+	int i;
+
+	memset(&a, 0, sizeof(a));
+	memset(&j, 0, sizeof(j));
+	j.last_pct = -1;
+	if ((file = need(r, res, "file")) == NULL ||
+	    need(r, res, "osf_id") == NULL ||
+	    number(r, res, "osf_id", 1, 1LL << 31, 0, &osf) == -1)
+		return -1;
+	if (strchr(file, '/') != NULL || file[0] == '.')
+		return failed(res, 400, "file: a name in the staging directory");
+	str_fmt(staged, sizeof(staged), "%s/%s",
+	    conf_get("path.storage.staging"), file);
+	if (stat(staged, &st) == -1 || !S_ISREG(st.st_mode))
+		return failed(res, 404, "file: no such image in the staging "
+		    "directory");
+	if (admin_exists(r->db, "osf", osf, err) == -1)
+		return failed(res, 404, err);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return failed(res, 500, "no randomness for a job id");
+	for (i = 0; i < 16; i++)
+		snprintf(res->job + 2 * i, 3, "%02x", rnd[i]);
+	str_fmt(j.path, sizeof(j.path), "%s/%s", jobs_dir, res->job);
+	job_write(j.path, "running", 0, (unsigned long long)st.st_size, 0, "",
+	    "");
+	a.path = staged_copy = staged;
+	a.osf_id = osf;
+	a.version = wat_param(r, "version") && *wat_param(r, "version") ?
+	    wat_param(r, "version") : NULL;
+	if ((pid = fork()) == 0)
+		job_run(r, &j, &a, staged_copy, wat_param(r, "delete_after") &&
+		    strcmp(wat_param(r, "delete_after"), "1") == 0);
+	if (pid == -1)
+		return failed(res, 500, "cannot start the copy");
+	res->status = 202;
+	str_fmt(res->msg, sizeof(res->msg), "Copying %s", file);
+	return 0;
+}
+
+/* A job's file, read back; -1 if there is no such job. */
+static int
+job_read(const char *id, char lines[6][ADMIN_ERRSZ])
+{
+	char path[4200];
+	FILE *fp;
+	int i;
+
+	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
+		return -1;
+	str_fmt(path, sizeof(path), "%s/%s", jobs_dir, id);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	for (i = 0; i < 6; i++) {
+		if (fgets(lines[i], ADMIN_ERRSZ, fp) == NULL)
+			lines[i][0] = '\0';
+		lines[i][strcspn(lines[i], "\n")] = '\0';
+	}
+	fclose(fp);
+	return 0;
+}
+
+static int
+job_json(struct wat_req *r, char lines[6][ADMIN_ERRSZ])
+{
+	char out[2048];
+	struct json_out o;
+
+	json_out_init(&o, out, sizeof(out) - 1);
+	json_begin_obj(&o);
+	json_key(&o, "state"); json_emit_str(&o, lines[0]);
+	json_key(&o, "done"); json_emit_raw(&o, lines[1]);
+	json_key(&o, "total"); json_emit_raw(&o, lines[2]);
+	if (strcmp(lines[0], "done") == 0) {
+		json_key(&o, "id"); json_emit_raw(&o, lines[3]);
+		json_key(&o, "version"); json_emit_str(&o, lines[4]);
+	}
+	if (lines[5][0] != '\0') {
+		json_key(&o, strcmp(lines[0], "failed") == 0 ? "error" :
+		    "message");
+		json_emit_str(&o, lines[5]);
+	}
+	json_end_obj(&o);
+	strcat(out, "\n");
+	return wat_reply(r, 200, NULL, "application/json", out);
+}
+
+/* /di/job/ID: a progress bar that reloads itself until the copy ends. */
+int
+wat_di_job(struct wat_req *r, const char *id, int json)
+{
+	char lines[6][ADMIN_ERRSZ];
+	struct buf b = { NULL, 0, 0, 65536 };
+	unsigned long long d, total;
+	int running, rc;
+
+	if (job_read(id, lines) == -1)
+		return json ? wat_json_error(r, 404, "no such job") :
+		    wat_reply(r, 404, NULL, "text/plain", "No such job\r\n");
+	if (json)
+		return job_json(r, lines);
+	d = strtoull(lines[1], NULL, 10);
+	total = strtoull(lines[2], NULL, 10);
+	running = strcmp(lines[0], "running") == 0;
+	wat_page_head(&b, "New disk image", r);
+	buf_printf(&b, "<h1><a href=\"/di/\">Disk images</a> &raquo; New</h1>"
+	    "<p id=\"job\" data-state=\"%s\">", lines[0]);
+	if (running)
+		buf_printf(&b, "Copying the image: <progress value=\"%llu\" "
+		    "max=\"%llu\"></progress> %llu%% (%llu of %llu MB)", d,
+		    total ? total : 1, total ? d * 100 / total : 0, d >> 20,
+		    total >> 20);
+	else {
+		buf_printf(&b, "<span class=\"%s\">", strcmp(lines[0], "done")
+		    == 0 ? "ok" : "err");
+		wat_html(&b, lines[5]);
+		buf_adds(&b, "</span> <a href=\"/di/\">Back to the disk "
+		    "images</a>");
+	}
+	buf_adds(&b, "</p></body></html>\n");
+	rc = wat_reply(r, 200, running ? "Refresh: 1\r\n" : NULL,
+	    "text/html; charset=utf-8", buf_str(&b));
+	buf_free(&b);
+	return rc;
+}
+
+/* ---- the table, and answering ---- */
+
+static const struct wat_action actions[] = {
+	{ "user", "new", "Submit", NULL, user_new },
+	{ "user", "delete", "Delete", "Delete the selected users?", user_del },
+	{ "user", "passwd", "Change password", NULL, user_passwd },
+	{ "vm", "new", "Create", NULL, vm_new },
+	{ "vm", "start", "Start", NULL, vm_start },
+	{ "vm", "stop", "Stop", NULL, vm_stop },
+	{ "vm", "block", "Block", "Block the selected virtual machines?",
+	    vm_block_act },
+	{ "vm", "unblock", "Unblock", "Unblock the selected virtual machines?",
+	    vm_unblock_act },
+	{ "vm", "disconnect", "Disconnect user", "Disconnect the users of the "
+	    "selected virtual machines, without warning them?", vm_disconnect },
+	{ "vm", "delete", "Delete", "Delete the selected virtual machines?",
+	    vm_del },
+	{ "vm", "edit", "Save", NULL, vm_edit },
+	{ "host", "new", "Add node", NULL, host_new },
+	{ "host", "block", "Block", NULL, host_block_act },
+	{ "host", "unblock", "Unblock", NULL, host_unblock_act },
+	{ "host", "delete", "Delete", "Delete the selected nodes?", host_del },
+	{ "osf", "new", "Create", NULL, osf_new },
+	{ "osf", "delete", "Delete", "Delete the selected OS flavours?",
+	    osf_del },
+	{ "di", "new", "Create", NULL, di_new },
+	{ "di", "delete", "Delete", "Delete the selected disk images?",
+	    di_del_act },
+	{ "di", "default", "Set defaults", NULL, di_defaults },
+};
+
+const struct wat_action *
+wat_action_find(const char *object, const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(actions); i++)
+		if (strcmp(actions[i].object, object) == 0 &&
+		    strcmp(actions[i].verb, verb) == 0)
+			return &actions[i];
+	return NULL;
+}
+
+/* A local path to return to: "/..." but not "//host". */
+static const char *
+safe_back(const char *back)
+{
+	if (back == NULL || back[0] != '/' || back[1] == '/' ||
+	    back[1] == '\\' || strlen(back) > 200 || strpbrk(back, "\r\n"))
+		return "/";
+	return back;
+}
+
+/* Without JavaScript, a form asks here before a change that needs it. */
+static int
+confirm_page(struct wat_req *r, const struct wat_action *a,
+    const char *back)
+{
+	struct buf b = { NULL, 0, 0, 8 << 20 };
+	int i, n = 0;
+
+	wat_page_head(&b, a->label, r);
+	buf_printf(&b, "<h1>%s</h1><form method=\"post\" id=\"confirm\" "
+	    "action=\"/api/%s/%s\">", a->label, a->object, a->verb);
+	for (i = 0; i < r->nparams; i++) {
+		if (strcmp(r->params[i].key, "confirmed") == 0)
+			continue;
+		n += strcmp(r->params[i].key, "id") == 0;
+		buf_adds(&b, "<input type=\"hidden\" name=\"");
+		wat_html(&b, r->params[i].key);
+		buf_adds(&b, "\" value=\"");
+		wat_html(&b, r->params[i].val);
+		buf_adds(&b, "\">");
+	}
+	buf_adds(&b, "<input type=\"hidden\" name=\"confirmed\" value=\"1\"><p>");
+	wat_html(&b, a->confirm);
+	buf_printf(&b, " (%d selected)</p><p><button id=\"yes\">Yes, %s"
+	    "</button> <a href=\"", n, a->label);
+	wat_html(&b, back);
+	buf_adds(&b, "\">Cancel</a></p></form>");
+	return wat_page_send(r, &b, 200);
+}
+
+static int
+answer_json(struct wat_req *r, const struct wat_result *res, int rc)
+{
+	char out[2 * ADMIN_ERRSZ];
+	struct json_out o;
+
+	if (rc == -1)
+		return wat_json_error(r, res->status, "%s", res->msg);
+	json_out_init(&o, out, sizeof(out) - 1);
+	json_begin_obj(&o);
+	json_key(&o, "message"); json_emit_str(&o, res->msg);
+	if (res->id > 0) {
+		json_key(&o, "id");
+		json_emit_int(&o, res->id);
+	}
+	if (res->count >= 0) {
+		json_key(&o, "count");
+		json_emit_int(&o, res->count);
+	}
+	if (res->job[0] != '\0') {
+		json_key(&o, "job");
+		json_emit_str(&o, res->job);
+	}
+	json_end_obj(&o);
+	strcat(out, "\n");
+	return wat_reply(r, res->status, NULL, "application/json", out);
+}
+
+int
+wat_act(struct wat_req *r, const char *object, const char *verb)
+{
+	const struct wat_action *a = wat_action_find(object, verb);
+	const char *back = wat_param(r, "back"), *confirmed;
+	struct wat_result res;
+	char flash[1024], to[300];
+	int rc;
+
+	if (a == NULL)
+		return wat_json_error(r, 404, "no such action: %s %s", object,
+		    verb);
+	confirmed = wat_param(r, "confirmed");
+	if (back != NULL && a->confirm != NULL &&
+	    (confirmed == NULL || strcmp(confirmed, "1") != 0))
+		return confirm_page(r, a, safe_back(back));
+	memset(&res, 0, sizeof(res));
+	res.count = -1;
+	rc = a->act(r, &res);
+	log_info("WAT %s: %s %s %s: %s", r->peer, r->login, object, verb,
+	    res.msg);
+	if (back == NULL)
+		return answer_json(r, &res, rc);
+	wat_flash_header(flash, sizeof(flash), rc == -1, res.msg);
+	if (rc == 0 && res.job[0] != '\0')
+		str_fmt(to, sizeof(to), "/di/job/%s", res.job);
+	else
+		str_copy(to, safe_back(rc == -1 && r->referer[0] ? r->referer :
+		    back), sizeof(to));
+	return wat_redirect(r, to, flash);
+}
