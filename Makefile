@@ -143,6 +143,8 @@ test: deps
 
 deps:
 	sh tools/deps test
+	@[ -d tests/browser/node_modules/playwright-core ] || \
+		(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 asan:
 	$(MAKE) O=build-asan SAN=1 unit

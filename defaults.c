@@ -428,6 +428,8 @@ const struct conf_default conf_defaults[] = {
 	S("wat.admin.password", "admin",
 	    "Administrator password (stored hashed by qa config set)."),
 	I("wat.port", "3000", 1, 65535, "Port of qvd-wat."),
+	P("wat.default_file", "/etc/default/qvd-wat", "Its PORT=N line, when "
+	    "there is one, overrides wat.port (manual 4.1)."),
 	S("wat.address", "*", "Address qvd-wat binds."),
 	B("wat.use_ssl", "0", "Serve the WAT over TLS (L7R certificate)."),
 	S("wat.as_user", "nobody", "User qvd-wat runs as when started as root."),

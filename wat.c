@@ -494,6 +494,37 @@ drop_root(char *err, size_t errsz)
 	return proc_drop_privileges(user, uid, gid, err, errsz);
 }
 
+/* The port: PORT=N in /etc/default/qvd-wat (manual 4.1), or wat.port. */
+static int
+wat_port(char *port, size_t portsz, char *err, size_t errsz)
+{
+	const char *file = conf_get("wat.default_file"), *why;
+	char line[256], *v;
+	long long n;
+	FILE *fp;
+
+	str_fmt(port, portsz, "%lld", conf_int("wat.port", 3000));
+	if (*file == '\0' || (fp = fopen(file, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (!str_has_prefix(line, "PORT="))
+			continue;
+		v = str_trim(line + 5);
+		if (*v == '"' || *v == '\'') {
+			v[strlen(v) - 1] = '\0';
+			v++;
+		}
+		if (num_parse(v, 1, 65535, &n, &why) == -1) {
+			str_fmt(err, errsz, "%s: PORT '%s' is %s", file, v, why);
+			fclose(fp);
+			return -1;
+		}
+		str_fmt(port, portsz, "%lld", n);
+	}
+	fclose(fp);
+	return 0;
+}
+
 static int
 fail(const char *fmt, const char *arg)
 {
@@ -533,7 +564,8 @@ main(int argc, char **argv)
 	if (load_tls(db, &tls, err, sizeof(err)) == -1)
 		return fail("%s", err);
 	db_close(db);
-	str_fmt(port, sizeof(port), "%lld", conf_int("wat.port", 3000));
+	if (wat_port(port, sizeof(port), err, sizeof(err)) == -1)
+		return fail("%s", err);
 	if (check) {
 		printf("qvd-wat: %s: configuration OK (port %s%s)\n", cfile,
 		    port, tls ? ", TLS" : "");

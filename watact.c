@@ -445,7 +445,7 @@ di_new(struct wat_req *r, struct wat_result *res)
 	if (stat(staged, &st) == -1 || !S_ISREG(st.st_mode))
 		return failed(res, 404, "file: no such image in the staging "
 		    "directory");
-	if (admin_exists(r->db, "osf", osf, err) == -1)
+	if (admin_exists(r->db, "OSF", osf, err) == -1)
 		return failed(res, 404, err);
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return failed(res, 500, "no randomness for a job id");
@@ -519,7 +519,7 @@ job_json(struct wat_req *r, char lines[6][ADMIN_ERRSZ])
 int
 wat_di_job(struct wat_req *r, const char *id, int json)
 {
-	char lines[6][ADMIN_ERRSZ];
+	char lines[6][ADMIN_ERRSZ], extra[256];
 	struct buf b = { NULL, 0, 0, 65536 };
 	unsigned long long d, total;
 	int running, rc;
@@ -548,8 +548,9 @@ wat_di_job(struct wat_req *r, const char *id, int json)
 		    "images</a>");
 	}
 	buf_adds(&b, "</p></body></html>\n");
-	rc = wat_reply(r, 200, running ? "Refresh: 1\r\n" : NULL,
-	    "text/html; charset=utf-8", buf_str(&b));
+	str_fmt(extra, sizeof(extra), "%s%s", running ? "Refresh: 1\r\n" : "",
+	    wat_flash_clear(r));
+	rc = wat_reply(r, 200, extra, "text/html; charset=utf-8", buf_str(&b));
 	buf_free(&b);
 	return rc;
 }

@@ -17,7 +17,7 @@
 static const char *const user_cols[] = { "id", "login",
 	"sessions/vms=State", NULL };
 static const char *const vm_cols[] = { "id", "name", "user", "osf=OS flavour",
-	"di_tag=DI tag", "state", "host=Node", "user_state=User", "blocked",
+	"di_tag=DI tag", "state", "host=Node", "user_state=Session", "blocked",
 	NULL };
 static const char *const host_cols[] = { "id", "name", "address", "state",
 	"blocked", "vms_assigned=VMs running", NULL };
@@ -153,6 +153,8 @@ db_down(struct wat_req *r)
 
 /* ---- the dashboard (manual figure 4.2) ---- */
 
+#define CIRCUMFERENCE	3.14159265	/* of the pies' r = 0.5 circles */
+
 struct totals {
 	long long users, vms, running, blocked, sessions, hosts, hosts_up,
 	    osfs, dis;
@@ -188,7 +190,8 @@ count_all(struct db *db, struct totals *t)
 }
 
 /* A pie as inline SVG (no external assets, no trigonometry): one dashed
- * circle per part, each dash its share of a 100-long circumference. */
+ * circle per part (radius 0.5, stroke 1 wide: it fills the disc), each
+ * dash its share of the circumference. */
 static void
 pie(struct buf *b, const char *id, const char *title,
     const char *const *names, const long long *values, int n)
@@ -205,10 +208,11 @@ pie(struct buf *b, const char *id, const char *title,
 	buf_adds(b, "</title><circle r=\"1\" fill=\"#ddd\"/>");
 	for (i = 0; i < n && total > 0; i++) {
 		buf_printf(b, "<circle r=\"0.5\" fill=\"none\" stroke=\"%s\" "
-		    "stroke-width=\"1\" pathLength=\"100\" stroke-dasharray="
-		    "\"%.2f 100\" stroke-dashoffset=\"%.2f\" transform=\"rotate"
-		    "(-90)\"/>", colors[i], 100.0 * (double)values[i] /
-		    (double)total, -100.0 * (double)start / (double)total);
+		    "stroke-width=\"1\" stroke-dasharray=\"%.4f %.4f\" "
+		    "stroke-dashoffset=\"%.4f\" transform=\"rotate(-90)\"/>",
+		    colors[i], CIRCUMFERENCE * (double)values[i] / (double)total,
+		    CIRCUMFERENCE, -CIRCUMFERENCE * (double)start /
+		    (double)total);
 		start += values[i];
 	}
 	buf_adds(b, "</svg><figcaption><b>");
@@ -546,6 +550,8 @@ wat_get(struct wat_req *r)
 		return wat_reply(r, 200, NULL, "text/javascript", wat_js);
 	if (strcmp(r->path, "/") == 0)
 		return dashboard(r);
+	if (str_has_prefix(r->path, "/di/job/"))
+		return wat_di_job(r, r->path + 8, 0);
 	for (v = wat_views; v->page != NULL; v++) {
 		if (!str_has_prefix(r->path, v->page))
 			continue;
@@ -554,8 +560,6 @@ wat_get(struct wat_req *r)
 			return list_page(r, v);
 		return wat_form_page(r, v, rest);
 	}
-	if (str_has_prefix(r->path, "/di/job/"))
-		return wat_di_job(r, r->path + 8, 0);
 	return wat_reply(r, 404, NULL, "text/plain", "Not Found\r\n");
 }
 

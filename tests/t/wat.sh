@@ -22,6 +22,14 @@ qa osf add name="R&D <lab>" >/dev/null
 
 t_like "-n checks the configuration" "$(qvd-wat -n -c "$QVD_CONF")" \
 	"configuration OK \\(port $PORT\\)"
+echo 'PORT="13301"' >"$QVD_WORK/default"
+qa config set wat.default_file="$QVD_WORK/default" >/dev/null
+t_like "PORT= in /etc/default/qvd-wat overrides wat.port (manual 4.1)" \
+	"$(qvd-wat -n -c "$QVD_CONF")" "configuration OK \\(port 13301\\)"
+echo 'PORT=http' >"$QVD_WORK/default"
+t_like "a bad PORT there is an error naming the file" \
+	"$(qvd-wat -n -c "$QVD_CONF" 2>&1)" "default: PORT 'http' is not a number"
+qa config del wat.default_file >/dev/null
 qvd-wat -f -c "$QVD_CONF" >"$QVD_WORK/wat.out" 2>&1 &
 WAT=$!
 wait_for 10 curl -s -o /dev/null "$U/login"

@@ -149,6 +149,10 @@ page=$(curl -s -b "$J" "$U/osf/")
 t_like "a value with <script> is shown escaped" "$page" \
 	'<td>&lt;script&gt;alert\(1\)&lt;/script&gt;</td>'
 t_fails "and never raw" sh -c "echo '$page' | grep -q '<script>alert'"
+api POST /api/user/new '{"login":"zed","password":"z"}' >/dev/null
+page=$(curl -s -b "$J" "$U/users/?q=CAR")
+t_like "search: the matching users" "$page" '<td>carol</td>.*1 shown of 2'
+t_fails "and only those" sh -c "echo '$page' | grep -q '<td>zed</td>'"
 t_like "pages are not actions: a POST to a page is refused" \
 	"$(code -b "$J" -d csrf="$token" "$U/vm/")" 405
 
