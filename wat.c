@@ -4,6 +4,7 @@
  * parameters (form or JSON body), responses and routing.  Sessions are in
  * watauth.c, pages in watpage.c, actions in watact.c. */
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -391,6 +392,7 @@ child(int fd, struct sockaddr_storage *ss, struct ssl_ctx_st *tls,
 {
 	struct conn c;
 	struct db *db;
+	struct rusage ru;
 	unsigned char addr[16];
 	char err[256], peer[64];
 
@@ -409,6 +411,9 @@ child(int fd, struct sockaddr_storage *ss, struct ssl_ctx_st *tls,
 	serve(&c, db, t, addr, peer);
 	conn_close(&c);
 	db_close(db);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		log_debug("WAT %s: connection closed; peak resident %ld kB",
+		    peer, ru.ru_maxrss);
 	_exit(0);
 }
 

@@ -35,3 +35,29 @@ stats_ms() {
 		printf "p50 %.1f ms, p95 %.1f ms, max %.1f ms (n=%d)\n",
 			p50, p95, a[NR], NR }'
 }
+
+# big_farm: 10,000 VMs (a third running), 100 running hosts, 1,000 users,
+# one OSF and DI, straight into the database.
+big_farm() {
+	q "INSERT INTO hosts (name, address) SELECT 'node' || i, '10.0.' || (i / 250)
+		|| '.' || (i % 250 + 1) FROM generate_series(1, 100) i;
+	   INSERT INTO host_runtimes (host_id, state, blocked, usable_ram, usable_cpu,
+		ok_ts) SELECT id, 'running', false, 16000, 8000, localtimestamp
+		FROM hosts;
+	   INSERT INTO host_counters (host_id) SELECT id FROM hosts;
+	   INSERT INTO users (login, password) SELECT 'user' || i, 'x'
+		FROM generate_series(1, 1000) i;
+	   INSERT INTO osfs (name, memory, use_overlay) VALUES ('desk', 512, true);
+	   INSERT INTO dis (osf_id, path, version) VALUES (1, '1-desk.tar', 'v1');
+	   INSERT INTO di_tags (di_id, tag, fixed) VALUES (1, 'v1', true),
+		(1, 'default', false), (1, 'head', false);
+	   INSERT INTO vms (name, user_id, osf_id, di_tag, ip, storage)
+		SELECT 'vm' || i, i % 1000 + 1, 1, 'default', '10.1.' || (i / 250) ||
+		'.' || (i % 250 + 1), '' FROM generate_series(1, 10000) i;
+	   INSERT INTO vm_runtimes (vm_id, host_id, vm_state, user_state, blocked,
+		current_di_id) SELECT id, CASE WHEN id % 3 = 0 THEN id % 100 + 1 END,
+		CASE WHEN id % 3 = 0 THEN 'running' ELSE 'stopped' END,
+		'disconnected', false, CASE WHEN id % 3 = 0 THEN 1 END FROM vms;
+	   INSERT INTO vm_counters (vm_id) SELECT id FROM vms;
+	   ANALYZE" >/dev/null
+}
