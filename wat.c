@@ -574,6 +574,7 @@ main(int argc, char **argv)
 	if (check) {
 		printf("qvd-wat: %s: configuration OK (port %s%s)\n", cfile,
 		    port, tls ? ", TLS" : "");
+		SSL_CTX_free(tls);
 		return 0;
 	}
 	if ((lfd = tcp_listen(strcmp(conf_get("wat.address"), "*") == 0 ?

@@ -55,6 +55,12 @@ t_like "a wrong password in Basic: 401" \
 	--data '{"login":"x","password":"y"}' "$U/api/user/new")" 401
 t_like "malformed JSON: 400" "$(code -u admin:admin -H \
 	'Content-Type: application/json' --data '{"login":' "$U/api/user/new")" 400
+long=$(printf '%0300d' 0)
+for body in '[1,2]' '{"id":[[1]]}' '{"id":{"a":1}}' "{\"$long\":1}" '{"id":1,}'; do
+	t_is "a body of $(echo "$body" | cut -c1-20): 400" "$(code -u admin:admin \
+		-H 'Content-Type: application/json' --data "$body" \
+		"$U/api/vm/start")" 400
+done
 t_like "an unknown action: 404" "$(api POST /api/vm/explode '{}')" \
 	'"error":"no such action: vm explode"'
 t_like "memory must be a number" \
@@ -122,6 +128,15 @@ t_ok "and the staging file was deleted (delete after action)" \
 t_like "set default" "$(api POST /api/di/default '{"default":[1]}')" \
 	'"message":"1 defaults set."'
 t_is "tagged default" "$(q "SELECT tag FROM di_tags WHERE tag = 'default'")" default
+head -c 1000 /dev/urandom >"$S/staging/spare.img"
+job=$(api POST /api/di/new '{"osf_id":1,"file":"spare.img","version":"v2"}' |
+	sed 's/.*"job":"\([0-9a-f]*\)".*/\1/')
+wait_for 20 sh -c "curl -s -u admin:admin $U/api/di/job/$job | grep -q '\"state\":\"done\"'"
+t_ok "without delete_after the staging file stays" test -e "$S/staging/spare.img"
+t_is "a second DI, version v2" "$(q "SELECT version FROM dis WHERE id = 2")" v2
+t_is "di delete" "$(api POST /api/di/delete '{"id":[2]}')" \
+	'{"message":"1 DIs deleted.","count":1}'
+t_is "gone from the database" "$(q "SELECT count(*) FROM dis")" 1
 
 # --- the pages' view: a session cookie, the CSRF token, back ---
 curl -s -o /dev/null -c "$J" -d login=admin -d password=admin "$U/login"
@@ -151,6 +166,10 @@ t_like "a value with <script> is shown escaped" "$page" \
 t_fails "and never raw" sh -c "echo '$page' | grep -q '<script>alert'"
 api POST /api/user/new '{"login":"zed","password":"z"}' >/dev/null
 page=$(curl -s -b "$J" "$U/users/?q=CAR")
+api POST /api/user/new '{"login":"temp","password":"t"}' >/dev/null
+t_is "user delete" "$(api POST /api/user/delete "{\"id\":[$(q "SELECT id FROM users WHERE login = 'temp'")]}")" \
+	'{"message":"1 users deleted.","count":1}'
+t_is "gone" "$(q "SELECT count(*) FROM users WHERE login = 'temp'")" 0
 t_like "search: the matching users" "$page" '<td>carol</td>.*1 shown of 2'
 t_fails "and only those" sh -c "echo '$page' | grep -q '<td>zed</td>'"
 t_like "pages are not actions: a POST to a page is refused" \
