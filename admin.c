@@ -471,6 +471,19 @@ admin_host_block(struct db *db, const long long *ids, int n, int on,
 	return on_ids(db, ids, n, on, err, tx_host_block, "cannot block hosts");
 }
 
+/* The same in the shape qa_mass() and the WAT's actions take. */
+long long
+admin_host_block_on(struct db *db, const long long *ids, int n, char *err)
+{
+	return admin_host_block(db, ids, n, 1, err);
+}
+
+long long
+admin_host_block_off(struct db *db, const long long *ids, int n, char *err)
+{
+	return admin_host_block(db, ids, n, 0, err);
+}
+
 /* ---- OS flavours ---- */
 
 struct osf_add {

@@ -273,23 +273,17 @@ host_counters(struct qa *qa)
 }
 
 static int
-host_block_set(struct qa *qa, int on)
+host_block(struct qa *qa)
 {
-	char err[ADMIN_ERRSZ];
-	long long *ids, n;
-	int count, rc;
-
-	if ((rc = qa_confirm(qa, on ? "block" : "unblock")) != 0 ||
-	    (rc = qa_ids(qa, &ids, &count)) != 0)
-		return rc;
-	n = admin_host_block(qa->db, ids, count, on, err);
-	free(ids);
-	return qa_say_count(qa, n, on ? "Blocked %lld hosts." :
-	    "Unblocked %lld hosts.", err);
+	return qa_mass(qa, "block", admin_host_block_on, "Blocked %lld hosts.");
 }
 
-static int host_block(struct qa *qa) { return host_block_set(qa, 1); }
-static int host_unblock(struct qa *qa) { return host_block_set(qa, 0); }
+static int
+host_unblock(struct qa *qa)
+{
+	return qa_mass(qa, "unblock", admin_host_block_off,
+	    "Unblocked %lld hosts.");
+}
 
 static int
 host_del(struct qa *qa)

@@ -54,28 +54,16 @@ qa_vm_stop(struct qa *qa)
 	return qa_mass(qa, "stop", admin_vm_stop, "Stopped %lld VMs.");
 }
 
-static long long
-block_on(struct db *db, const long long *ids, int n, char *err)
-{
-	return admin_vm_block(db, ids, n, 1, err);
-}
-
-static long long
-block_off(struct db *db, const long long *ids, int n, char *err)
-{
-	return admin_vm_block(db, ids, n, 0, err);
-}
-
 int
 qa_vm_block(struct qa *qa)
 {
-	return qa_mass(qa, "block", block_on, "Blocked %lld VMs.");
+	return qa_mass(qa, "block", admin_vm_block_on, "Blocked %lld VMs.");
 }
 
 int
 qa_vm_unblock(struct qa *qa)
 {
-	return qa_mass(qa, "unblock", block_off, "Unblocked %lld VMs.");
+	return qa_mass(qa, "unblock", admin_vm_block_off, "Unblocked %lld VMs.");
 }
 
 int

@@ -569,6 +569,10 @@ long long admin_host_del(struct db *, const long long *ids, int n,
 	    char *err);
 long long admin_host_block(struct db *, const long long *ids, int n,
 	    int on, char *err);
+long long admin_host_block_on(struct db *, const long long *ids, int n,
+	    char *err);
+long long admin_host_block_off(struct db *, const long long *ids, int n,
+	    char *err);
 int	 admin_osf_add(struct db *, const char *name, long long memory,
 	    int use_overlay, long long storage_mb, long long *id, char *err);
 long long admin_osf_del(struct db *, const long long *ids, int n,
@@ -621,6 +625,10 @@ long long admin_vm_start(struct db *, const long long *ids, int n,
 long long admin_vm_stop(struct db *, const long long *ids, int n,
 	    char *err);
 long long admin_vm_block(struct db *, const long long *ids, int n, int on,
+	    char *err);
+long long admin_vm_block_on(struct db *, const long long *ids, int n,
+	    char *err);
+long long admin_vm_block_off(struct db *, const long long *ids, int n,
 	    char *err);
 long long admin_vm_disconnect(struct db *, const long long *ids, int n,
 	    char *err);

@@ -405,6 +405,19 @@ admin_vm_block(struct db *db, const long long *ids, int n, int on, char *err)
 	return rc == -1 ? -1 : op.count;
 }
 
+/* The same in the shape qa_mass() and the WAT's actions take. */
+long long
+admin_vm_block_on(struct db *db, const long long *ids, int n, char *err)
+{
+	return admin_vm_block(db, ids, n, 1, err);
+}
+
+long long
+admin_vm_block_off(struct db *db, const long long *ids, int n, char *err)
+{
+	return admin_vm_block(db, ids, n, 0, err);
+}
+
 static int
 tx_vm_disconnect(struct db *db, void *arg)
 {

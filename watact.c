@@ -114,30 +114,6 @@ mass(struct wat_req *r, struct wat_result *res,
 	return done(res, 0, fmt, n);
 }
 
-static long long
-vm_block(struct db *db, const long long *ids, int n, char *err)
-{
-	return admin_vm_block(db, ids, n, 1, err);
-}
-
-static long long
-vm_unblock(struct db *db, const long long *ids, int n, char *err)
-{
-	return admin_vm_block(db, ids, n, 0, err);
-}
-
-static long long
-host_block(struct db *db, const long long *ids, int n, char *err)
-{
-	return admin_host_block(db, ids, n, 1, err);
-}
-
-static long long
-host_unblock(struct db *db, const long long *ids, int n, char *err)
-{
-	return admin_host_block(db, ids, n, 0, err);
-}
-
 #define MASS(name, fn, fmt) \
 	static int name(struct wat_req *r, struct wat_result *res) \
 	{ return mass(r, res, fn, fmt); }
@@ -145,12 +121,12 @@ host_unblock(struct db *db, const long long *ids, int n, char *err)
 MASS(user_del, admin_user_del, "%lld users deleted.")
 MASS(vm_start, admin_vm_start, "Started %lld VMs.")
 MASS(vm_stop, admin_vm_stop, "Stopped %lld VMs.")
-MASS(vm_block_act, vm_block, "Blocked %lld VMs.")
-MASS(vm_unblock_act, vm_unblock, "Unblocked %lld VMs.")
+MASS(vm_block, admin_vm_block_on, "Blocked %lld VMs.")
+MASS(vm_unblock, admin_vm_block_off, "Unblocked %lld VMs.")
 MASS(vm_disconnect, admin_vm_disconnect, "Disconnected %lld users.")
 MASS(vm_del, admin_vm_del, "%lld VMs deleted.")
-MASS(host_block_act, host_block, "Blocked %lld hosts.")
-MASS(host_unblock_act, host_unblock, "Unblocked %lld hosts.")
+MASS(host_block, admin_host_block_on, "Blocked %lld hosts.")
+MASS(host_unblock, admin_host_block_off, "Unblocked %lld hosts.")
 MASS(host_del, admin_host_del, "%lld hosts deleted.")
 MASS(osf_del, admin_osf_del, "%lld OSFs deleted.")
 MASS(di_del_act, di_del, "%lld DIs deleted.")
@@ -565,17 +541,17 @@ static const struct wat_action actions[] = {
 	{ "vm", "start", "Start", NULL, vm_start },
 	{ "vm", "stop", "Stop", NULL, vm_stop },
 	{ "vm", "block", "Block", "Block the selected virtual machines?",
-	    vm_block_act },
+	    vm_block },
 	{ "vm", "unblock", "Unblock", "Unblock the selected virtual machines?",
-	    vm_unblock_act },
+	    vm_unblock },
 	{ "vm", "disconnect", "Disconnect user", "Disconnect the users of the "
 	    "selected virtual machines, without warning them?", vm_disconnect },
 	{ "vm", "delete", "Delete", "Delete the selected virtual machines?",
 	    vm_del },
 	{ "vm", "edit", "Save", NULL, vm_edit },
 	{ "host", "new", "Add node", NULL, host_new },
-	{ "host", "block", "Block", NULL, host_block_act },
-	{ "host", "unblock", "Unblock", NULL, host_unblock_act },
+	{ "host", "block", "Block", NULL, host_block },
+	{ "host", "unblock", "Unblock", NULL, host_unblock },
 	{ "host", "delete", "Delete", "Delete the selected nodes?", host_del },
 	{ "osf", "new", "Create", NULL, osf_new },
 	{ "osf", "delete", "Delete", "Delete the selected OS flavours?",
