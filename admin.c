@@ -82,32 +82,35 @@ admin_valid_name(const char *what, const char *s, size_t max, char *err)
 /* ---- configuration ---- */
 
 struct config_set {
-	const char	*key;
-	const char	*value;
+	const char *const *keys;
+	char		**values;	/* as stored (the admin password hashed) */
+	int		 n;
 };
 
 static int
 tx_config_set(struct db *db, void *arg)
 {
 	struct config_set *c = arg;
+	int i;
 
-	if (db_exec(db, "INSERT INTO configs (key, value) VALUES ($1, $2) "
-	    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", 2,
-	    c->key, c->value) == -1)
-		return -1;
+	for (i = 0; i < c->n; i++)
+		if (db_exec(db, "INSERT INTO configs (key, value) VALUES ($1, "
+		    "$2) ON CONFLICT (key) DO UPDATE SET value = "
+		    "EXCLUDED.value", 2, c->keys[i], c->values[i]) == -1)
+			return -1;
 	return db_notify(db, "qvd_config_changed");
 }
 
 /*
- * Store key=value in the configs table and tell the nodes.  Keys read
- * from node.conf only, and the certificate keys, are refused; an unknown
- * key is stored but *warn says so (and names the closest known key).
+ * Whether key=value may be stored; *stored is the value to store (the
+ * admin password hashed), which the caller frees.  Keys read from
+ * node.conf only, and the certificate keys, are refused; an unknown key
+ * is allowed but *warn says so (and names the closest known key).
  */
-int
-admin_config_set(struct db *db, const char *key, const char *value,
-    char *warn, char *err)
+static int
+config_check(const char *key, const char *value, char **stored, char *warn,
+    char *err)
 {
-	struct config_set c = { key, value };
 	char hash[PASS_HASH_MAX], why[256];
 	const char *near;
 
@@ -141,17 +144,43 @@ admin_config_set(struct db *db, const char *key, const char *value,
 		str_copy(err, why, ADMIN_ERRSZ);
 		return -1;
 	}
-	if (strcmp(key, "wat.admin.password") == 0) {
-		if (*value == '\0' || pass_hash(value, hash, sizeof(hash)) == -1) {
-			str_copy(err, "wat.admin.password must not be empty",
-			    ADMIN_ERRSZ);
-			return -1;
-		}
-		c.value = hash;
+	if (strcmp(key, "wat.admin.password") != 0) {
+		*stored = xstrdup(value);
+		return 0;
 	}
-	if (db_tx(db, tx_config_set, &c) == -1)
-		return db_fail(db, err, "cannot set the configuration");
+	if (*value == '\0' || pass_hash(value, hash, sizeof(hash)) == -1) {
+		str_copy(err, "wat.admin.password must not be empty",
+		    ADMIN_ERRSZ);
+		return -1;
+	}
+	*stored = xstrdup(hash);
 	return 0;
+}
+
+/*
+ * Store every keys[i]=values[i] in the configs table, all or none, and
+ * tell the nodes.  warn(arg, text) hears about unknown keys.
+ */
+int
+admin_config_set(struct db *db, const char *const *keys,
+    const char *const *values, int n, void (*warn)(void *, const char *),
+    void *arg, char *err)
+{
+	struct config_set c = { keys, xcalloc((size_t)n, sizeof(char *)), n };
+	char note[ADMIN_ERRSZ];
+	int i, rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = config_check(keys[i], values[i], &c.values[i], note, err);
+		if (rc == 0 && *note != '\0' && warn != NULL)
+			warn(arg, note);
+	}
+	if (rc == 0 && db_tx(db, tx_config_set, &c) == -1)
+		rc = db_fail(db, err, "cannot set the configuration");
+	for (i = 0; i < n; i++)
+		free(c.values[i]);
+	free(c.values);
+	return rc;
 }
 
 struct config_del {

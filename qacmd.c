@@ -136,20 +136,24 @@ config_get(struct qa *qa)
 	return rc;
 }
 
+static void
+config_warn(void *arg, const char *text)
+{
+	qa_warn(arg, "%s", text);
+}
+
+/* All the pairs or, if one is refused, none. */
 static int
 config_set(struct qa *qa)
 {
-	char warn[ADMIN_ERRSZ], err[ADMIN_ERRSZ];
-	int i;
+	char err[ADMIN_ERRSZ];
 
 	if (qa->nargs == 0)
 		return qa_usage(qa, "nothing to set");
-	for (i = 0; i < qa->nargs; i++)
-		if (admin_config_set(qa->db, qa->key[i], qa->val[i], warn,
-		    err) == -1)
-			return qa_fail(qa, "%s", err);
-		else if (*warn)
-			qa_warn(qa, "%s", warn);
+	if (admin_config_set(qa->db, (const char *const *)qa->key,
+	    (const char *const *)qa->val, qa->nargs, config_warn, qa, err) ==
+	    -1)
+		return qa_fail(qa, "%s", err);
 	return 0;
 }
 

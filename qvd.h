@@ -554,8 +554,9 @@ int	 admin_valid_name(const char *what, const char *s, size_t max,
 int	 admin_tx(struct db *, int (*)(struct db *, void *), void *,
 	    char *err, const char *what);
 void	 admin_normalize_login(const char *in, char *out, size_t outsz);
-int	 admin_config_set(struct db *, const char *key, const char *value,
-	    char *warn, char *err);
+int	 admin_config_set(struct db *, const char *const *keys,
+	    const char *const *values, int n,
+	    void (*warn)(void *, const char *), void *arg, char *err);
 long long admin_config_del(struct db *, const char *const *keys, int nkeys,
 	    char *err);
 int	 admin_config_ssl(struct db *, const char *key_pem,

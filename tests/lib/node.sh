@@ -24,13 +24,12 @@ node_setup() {
 path.run = $QVD_WORK/run
 log.filename = $QVD_WORK/node.log
 log.level = DEBUG
+internal.hkd.lxc.timeout.on_state.stopping.shutdown.waiting_for_lxc = 20
+internal.hkd.lxc.timeout.on_state.stopping.stop.waiting_for_lxc = 5
 EOC
 	qa config set vm.hypervisor=lxc path.storage.root="$STORAGE" \
 		vm.network.ip.start=10.3.15.50 vm.network.netmask=24 \
-		vm.network.gateway=10.3.15.1 vm.network.bridge=qvdbr \
-		internal.hkd.lxc.timeout.on_state.stopping.shutdown.waiting_for_lxc=20 \
-		internal.hkd.lxc.timeout.on_state.stopping.stop.waiting_for_lxc=5 \
-		>/dev/null
+		vm.network.gateway=10.3.15.1 vm.network.bridge=qvdbr >/dev/null
 	qa host add name=node1 address=10.3.15.2 >/dev/null
 	ip netns add "$NS"
 	ip netns exec "$NS" ip link set lo up

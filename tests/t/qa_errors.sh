@@ -80,6 +80,10 @@ bad 1 "^qa: config set: l7r.port: 'eighty' is not a number" \
 	qa config set l7r.port=eighty
 bad 1 "^qa: config set: database.host is read from node.conf only" \
 	qa config set database.host=elsewhere
+bad 1 "^qa: config set: l7r.port: 'x' is not a number" \
+	qa config set wat.port=4000 l7r.port=x
+t_is "one refused pair: none is stored" \
+	"$(q "SELECT count(*) FROM configs WHERE key = 'wat.port'")" 0
 bad 1 "^qa: config ssl: key: cannot read" qa config ssl key=/nonexistent \
 	cert=/nonexistent
 bad 1 "^qa: di add: cannot read .*/nope.img: No such file" \
