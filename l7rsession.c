@@ -14,6 +14,8 @@
 #include "qvd.h"
 
 #define POLL_MS		100	/* how often the database is looked at */
+#define X_POLL_MS	10	/* how often the VMA's x_state and nxagent's
+				   port are tried while a session comes up */
 #define X_RETRY_MS	200	/* how often a refused x_start is retried */
 #define PARAMS_MAX	(64 * 1024)
 
@@ -319,7 +321,7 @@ x_session(struct session *s)
 			unavailable(s, "Aborted by contending session");
 			return -1;
 		}
-		sleep_ms(POLL_MS);
+		sleep_ms(X_POLL_MS);
 	}
 }
 
@@ -344,7 +346,7 @@ connect_x(struct session *s, int *fd)
 			unavailable(s, "%s", err);
 			return -1;
 		}
-		sleep_ms(POLL_MS);
+		sleep_ms(X_POLL_MS);
 	}
 	l7r_count(LC_NX_OK);
 	if (db_exec_count(s->r->db, "UPDATE vm_runtimes SET user_state = "
