@@ -622,7 +622,7 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	cfile = conf_load_checked("qvd-node", "/etc/qvd/node.conf", cfile);
-	log_open_from_conf("qvd-node", foreground || check);
+	log_open_from_conf("qvd-node", "log.filename", foreground || check);
 	if (startup_checks(&net) == -1)
 		return 1;
 	if (check) {

@@ -62,16 +62,17 @@ log_open(const char *ident, enum log_level level, const char *filename,
 	return 0;
 }
 
-/* Open the log as log.level, log.filename and log.syslog say. */
+/* Open the log as log.level, the file key (log.filename, or a daemon's
+ * own such as wat.log.filename) and log.syslog say. */
 int
-log_open_from_conf(const char *ident, int use_stderr)
+log_open_from_conf(const char *ident, const char *file_key, int use_stderr)
 {
 	enum log_level level = LVL_INFO;
 	const char *lv = conf_get("log.level");
 
 	if (lv != NULL && log_level_parse(lv, &level) == -1)
 		level = LVL_INFO;
-	return log_open(ident, level, conf_get("log.filename"),
+	return log_open(ident, level, conf_get(file_key),
 	    conf_bool("log.syslog"), use_stderr);
 }
 

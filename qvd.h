@@ -83,7 +83,8 @@ enum log_level {
 int	 log_level_parse(const char *, enum log_level *);
 int	 log_open(const char *ident, enum log_level, const char *filename,
 	    int use_syslog, int use_stderr);
-int	 log_open_from_conf(const char *ident, int use_stderr);
+int	 log_open_from_conf(const char *ident, const char *file_key,
+	    int use_stderr);
 void	 log_close(void);
 int	 log_fd(void);
 int	 log_enabled(enum log_level);

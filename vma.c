@@ -492,7 +492,7 @@ main(int argc, char **argv)
 		printf("qvd-vma: %s: configuration OK\n", cfile);
 		return 0;
 	}
-	if (log_open_from_conf("qvd-vma", foreground) == -1)
+	if (log_open_from_conf("qvd-vma", "log.filename", foreground) == -1)
 		fprintf(stderr, "qvd-vma: cannot open the log %s: %s\n",
 		    conf_get("log.filename"), strerror(errno));
 	mkdir(conf_get("path.run"), 0755);

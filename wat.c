@@ -560,7 +560,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	cfile = conf_load_checked("qvd-wat", "/etc/qvd/node.conf", cfile);
-	log_open_from_conf("qvd-wat", foreground || check);
+	log_open_from_conf("qvd-wat", "wat.log.filename", foreground ||
+	    check);
 	if ((db = db_open(err, sizeof(err))) == NULL)
 		return fail("%s", err);
 	if (db_load_config(db) == -1 || !db_schema_present(db))

@@ -49,6 +49,7 @@ database.host = $1
 database.name = $2
 database.user = qvd
 log.filename =
+wat.log.filename =
 log.level = WARN
 EOC
 }

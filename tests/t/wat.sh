@@ -83,4 +83,18 @@ t_is "the old password no longer works" \
 	"$(code -d login=admin -d password=admin "$U/login")" 401
 t_is "the new one does" \
 	"$(code -d login=admin -d password=n3wS3cret "$U/login")" 303
+
+# as a daemon (no -f) it logs to wat.log.filename, opened before giving
+# up root
+kill "$WAT"; WAT=
+wait_for 10 sh -c "! curl -s -o /dev/null $U/login"
+sed 's/^wat.log.filename =.*//' "$QVD_CONF" >"$QVD_WORK/daemon.conf"
+echo "wat.log.filename = $QVD_WORK/wat.log" >>"$QVD_WORK/daemon.conf"
+echo "log.level = INFO" >>"$QVD_WORK/daemon.conf"
+t_ok "qvd-wat detaches" qvd-wat -c "$QVD_WORK/daemon.conf"
+wait_for 10 curl -s -o /dev/null "$U/login"
+code -d login=admin -d password=wrong "$U/login" >/dev/null
+t_ok "and logs to wat.log.filename" wait_for 5 grep -q \
+	"qvd-wat.*login of 'admin' refused" "$QVD_WORK/wat.log"
+pkill -f "qvd-wat -c $QVD_WORK/daemon.conf"
 t_done
