@@ -77,13 +77,32 @@ t_is "the 102 steps, then 101" "$(head -9 "$QVD_WORK/t1.out")" \
 101"
 mkdir -p "$QVD_WORK/x"
 start_xvfb $DPY
-(cd "$QVD_WORK/x" && HOME="$QVD_WORK/x" DISPLAY=$DPY in_ns nxproxy -S \
-	connect=127.0.0.1,port=14041 >"$QVD_WORK/proxy1.log" 2>&1 &)
+proxy1() {
+	(cd "$QVD_WORK/x" && HOME="$QVD_WORK/x" DISPLAY=$DPY in_ns nxproxy -S \
+		connect=127.0.0.1,port=14041 >>"$QVD_WORK/proxy1.log" 2>&1 &)
+}
 painted() {
 	in_ns env DISPLAY=$DPY xwininfo -root -tree | grep -q '"QVD": ("NXAgent"'
 }
-t_ok "nxproxy through the tunnel paints the desktop into Xvfb" \
+# Now and then nxagent's display fails the instant its proxy link is up
+# ("session has died before reaching an usable state", nx-libs 3.5.99);
+# qvdclient then connects once more, and so does this upstream-style
+# client: a new tunnel and nxproxy, which the VMA answers once nxagent has
+# suspended again.
+paints_maybe_twice() {
+	wait_for 20 painted && return 0
+	kill -0 "$T1" 2>/dev/null && return 1	# the tunnel is up: no
+	echo "# the first session died before it painted; once more" >&2
+	in_ns "$QVD_BIN/tests/tunnel" 127.0.0.1 8443 "$QVD_WORK/req" 14041 \
+		>"$QVD_WORK/t1.out" 2>&1 &
+	T1=$!
+	wait_for 60 grep -q '^listening' "$QVD_WORK/t1.out" || return 1
+	proxy1
 	wait_for 20 painted
+}
+proxy1
+t_ok "nxproxy through the tunnel paints the desktop into Xvfb" \
+	paints_maybe_twice
 t_is "the session is connected" "$(q "SELECT user_state || ' ' ||
 	real_user_id || ' ' || l7r_host_id FROM vm_runtimes WHERE vm_id = 1")" \
 	"connected 1 1"
