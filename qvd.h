@@ -1106,6 +1106,27 @@ int	 relay_run(struct conn *, int fd, volatile sig_atomic_t *stop,
 	    struct relay_stats *);
 
 /* ------------------------------------------------------------------ */
+/* ldap.c -- a minimal LDAPv3 client: simple bind, search, TLS */
+
+struct ldap {
+	struct conn	 c;
+	struct ssl_ctx_st *tls;
+	int		 open;
+	int		 msgid;
+	char		 host[256];
+	char		 err[256];	/* what went wrong, or the server's text */
+};
+
+int	 ldap_open(struct ldap *, const char *where, int starttls,
+	    const char *cacert, int timeout_ms);
+int	 ldap_bind(struct ldap *, const char *dn, const char *password);
+int	 ldap_search_dn(struct ldap *, const char *base, int scope,
+	    int deref, const char *filter, char *dn, size_t dnsz);
+void	 ldap_close(struct ldap *);
+int	 ldap_filter_ber(const char *filter, struct buf *out, char *err);
+void	 ldap_escape_value(const char *in, char *out, size_t outsz);
+
+/* ------------------------------------------------------------------ */
 /* auth.c -- the L7R's authentication plugins */
 
 struct auth_result {
