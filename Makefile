@@ -42,7 +42,7 @@ VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
 WAT_OBJS = wat watauth watpage watform watact throttle proc daemon $(ADMIN)
 CLIENT_OBJS = client l7rclient certstore relay nx proc $(CORE)
 NODE_OBJS = hkd vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
-	    throttle auth ldap relay lb admin ipnet $(DBCORE)
+	    throttle auth ldap relay lb admin vmctl ipnet $(DBCORE)
 
 PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient qvd-wat
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_relay t_db \

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* auth.c -- the L7R's authentication plugins (l7r.auth.plugins): default
- * (the users table) and ldap (manual 10.1: the directory decides, the
- * users table names the QVD user). */
+ * (the users table), ldap (manual 10.1: the directory decides, the users
+ * table names the QVD user) and auto (manual 10.2: a user the directory
+ * knows and QVD does not is made, with a VM). */
+
+#include <openssl/rand.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,13 +143,76 @@ plugin_ldap(struct db *db, const char *login, const char *password,
 		str_fmt(err, errsz, "%s", db_error(db));
 		return -1;
 	}
-	if ((rc = db_ntuples(res) == 1))
-		r->user_id = db_int(res, 0, 0);
-	else
-		log_info("LDAP accepted '%s', but QVD has no such user (qa user "
-		    "add)", login);
+	if (db_ntuples(res) == 1)
+		r->user_id = db_int(res, 0, 0);	/* else 0: the auto plugin's */
 	db_clear(res);
-	return rc;
+	return 1;
+}
+
+/* ---- auto: the user and a VM, made on their first login ---- */
+
+/* A VM for the user: named LOGIN, or LOGIN-2 ... LOGIN-max_vms if taken. */
+static int
+auto_vm(struct db *db, long long user_id, const char *login, char *err)
+{
+	struct vm_add_req a;
+	char name[160];
+	long long first, osf;
+	int i, count, max = (int)conf_int("auth.auto.max_vms", 5);
+
+	if (conf_get_int("auth.auto.osf_id", 1, 2147483647, &osf) == -1) {
+		str_copy(err, "auth.auto.osf_id is not set", ADMIN_ERRSZ);
+		return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.name = name;
+	a.user_id = user_id;
+	a.osf_id = osf;
+	a.di_tag = conf_get("auth.auto.di_tag");
+	a.bulk = 1;
+	for (i = 1; i <= max; i++) {
+		if (i == 1)
+			str_copy(name, login, sizeof(name));
+		else
+			str_fmt(name, sizeof(name), "%s-%d", login, i);
+		if (admin_vm_add(db, &a, &first, &count, err) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* After a plugin accepted someone QVD lacks: the user, and a VM. */
+static int
+auto_provision(struct db *db, struct auth_result *r, char *err,
+    size_t errsz)
+{
+	char why[ADMIN_ERRSZ], undo[ADMIN_ERRSZ], pw[65];
+	unsigned char rnd[32];
+	long long id;
+	int i;
+
+	if (r->user_id != 0)
+		return 1;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return str_copy(err, "no randomness", errsz), -1;
+	for (i = 0; i < 32; i++)	/* a password nobody knows */
+		snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+	if (admin_user_add(db, r->login, pw, &id, why) == -1) {
+		if (admin_lookup(db, "user", r->login, &id, why) == -1) {
+			str_fmt(err, errsz, "auto: %s", why);
+			return -1;
+		}
+		r->user_id = id;	/* made meanwhile by another login */
+		return 1;
+	}
+	if (auto_vm(db, id, r->login, why) == -1) {
+		admin_user_del(db, &id, 1, undo);	/* none or both */
+		str_fmt(err, errsz, "auto: no VM for '%s': %s", r->login, why);
+		return -1;
+	}
+	log_info("auto: made user '%s' (id %lld) and a VM", r->login, id);
+	r->user_id = id;
+	return 1;
 }
 
 static const struct {
@@ -169,7 +235,7 @@ auth_check(struct db *db, const char *login_in, const char *password,
 {
 	char list[256], *name, *save = NULL;
 	size_t i;
-	int rc, any = 0;
+	int rc, any = 0, provision = 0;
 
 	memset(r, 0, sizeof(*r));
 	admin_normalize_login(login_in, r->login, sizeof(r->login));
@@ -181,6 +247,10 @@ auth_check(struct db *db, const char *login_in, const char *password,
 	    conf_get("l7r.auth.plugins"), sizeof(list));
 	for (name = strtok_r(list, ", ", &save); name != NULL;
 	    name = strtok_r(NULL, ", ", &save)) {
+		if (strcmp(name, "auto") == 0) {	/* not an authenticator */
+			provision = 1;
+			continue;
+		}
 		for (i = 0; i < ARRAY_LEN(plugins); i++)
 			if (strcmp(plugins[i].name, name) == 0)
 				break;
@@ -191,8 +261,17 @@ auth_check(struct db *db, const char *login_in, const char *password,
 		}
 		any = 1;
 		if ((rc = plugins[i].fn(db, r->login, password, r, err,
-		    errsz)) != 0)
-			return rc;
+		    errsz)) == 0)
+			continue;
+		if (rc == 1 && (provision || r->user_id == 0) &&
+		    strcmp(name, "default") != 0) {
+			if (provision)
+				return auto_provision(db, r, err, errsz);
+			log_info("%s accepted '%s', but QVD has no such user "
+			    "(qa user add, or the auto plugin)", name, r->login);
+			return 0;
+		}
+		return rc;
 	}
 	if (!any)
 		str_copy(err, "no usable authentication plugin", errsz);

@@ -3,8 +3,8 @@
 # the node's namespace: the directory decides the password, the users
 # table names the QVD user; search with filter and scope, a service bind,
 # userbindpattern, filter injection, ldaps:// and StartTLS with a verified
-# certificate, the manual's obsolete l7r.auth.mode, and a directory that is
-# down.
+# certificate, the manual's obsolete l7r.auth.mode, the auto plugin
+# (manual 10.2) making users and VMs, and a directory that is down.
 . "$QVD_TOP/tests/lib/tap.sh"
 . "$QVD_TOP/tests/lib/node.sh"
 
@@ -46,6 +46,7 @@ person() {	# uid password
 	printf 'dn: ou=People,dc=qvd,dc=test\nobjectClass: organizationalUnit\nou: People\n\n'
 	person lana ldappw
 	person mallory ldappw
+	person zed zedpw
 } >"$L/data.ldif"
 slapadd -f "$L/slapd.conf" -l "$L/data.ldif" >/dev/null 2>&1
 
@@ -71,7 +72,7 @@ t_is "the users table's password does not (the directory decides)" \
 t_is "a wrong password: 401" "$(code lana:nope)" 401
 t_is "in the directory but not a QVD user: 401" "$(code mallory:ldappw)" 401
 t_like "and the log says why" "$(cat "$QVD_WORK/node.log")" \
-	"LDAP accepted 'mallory', but QVD has no such user"
+	"ldap accepted 'mallory', but QVD has no such user"
 qa user add login='*' password=x >/dev/null 2>&1
 t_is "a login of '*' is a value, not a wildcard in the filter" \
 	"$(code '*:ldappw')" 401
@@ -111,6 +112,31 @@ set_conf l7r.auth.mode=ldap
 t_is "l7r.auth.mode=ldap (manual 10.1) selects the plugin" \
 	"$(code lana:ldappw)" 200
 t_is "so the users table's password is ignored" "$(code lana:qvdpw)" 401
+
+# --- auto (manual 10.2): made on the first login, with a VM ---
+qa config del l7r.auth.mode >/dev/null
+qa osf add name=desk >/dev/null
+set_conf l7r.auth.plugins=auto,ldap
+t_is "auto without auth.auto.osf_id: 503" "$(code mallory:ldappw)" 503
+t_is "and no half-made user is left" \
+	"$(q "SELECT count(*) FROM users WHERE login = 'mallory'")" 0
+set_conf auth.auto.osf_id="$(q "SELECT id FROM osfs WHERE name = 'desk'")"
+t_is "auto: mallory's first login is accepted" "$(code mallory:ldappw)" 200
+t_is "she is a QVD user now, with a VM of the OSF" \
+	"$(q "SELECT u.login, v.name, o.name, v.di_tag FROM users u JOIN vms v
+	ON v.user_id = u.id JOIN osfs o ON o.id = v.osf_id WHERE u.login =
+	'mallory'")" "mallory|mallory|desk|default"
+t_like "which list_of_vm shows her" "$(in_ns curl -sk -u mallory:ldappw $URL)" \
+	'"name":"mallory","state":"stopped"'
+code mallory:ldappw >/dev/null
+t_is "a second login makes nothing more" \
+	"$(q "SELECT count(*) FROM vms v JOIN users u ON u.id = v.user_id
+	WHERE u.login = 'mallory'")" 1
+t_is "the directory still decides: a wrong password" "$(code mallory:x)" 401
+qa vm add name=zed user=lana osf=desk >/dev/null
+t_is "a taken VM name gets a suffix" "$(code zed:zedpw)$(q "SELECT v.name
+	FROM vms v JOIN users u ON u.id = v.user_id WHERE u.login = 'zed'")" \
+	200zed-2
 
 kill "$(cat "$L/slapd.pid")"
 sleep 0.5
