@@ -93,10 +93,18 @@ $(O)/qvdclient: $(call obj,$(CLIENT_OBJS))
 # with Debian's cross compiler and arm64 OpenSSL, aarch64 (Raspberry Pi).
 static-client: $(O)/qvdclient-static $(O)/qvdclient-aarch64
 
-$(O)/qvdclient-static: $(call obj,$(CLIENT_OBJS))
+# Static: names resolved by resolve.c, as a static glibc cannot use the
+# NSS modules of whatever system it runs on.
+STATIC_CLIENT_OBJS = $(filter-out l7rclient,$(CLIENT_OBJS)) resolve
+
+$(O)/qvdclient-static: $(call obj,$(STATIC_CLIENT_OBJS)) \
+	    $(O)/l7rclient-static.o
 	$(CC) $(ALL_LDFLAGS) -static -o $@ $^ $(LIBSSL)
 
-$(O)/qvdclient-aarch64: $(addsuffix .c,$(CLIENT_OBJS)) qvd.h | $(O)
+$(O)/l7rclient-static.o: l7rclient.c qvd.h | $(O)
+	$(CC) $(ALL_CPPFLAGS) -DQVD_OWN_RESOLVER $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/qvdclient-aarch64: $(addsuffix .c,$(CLIENT_OBJS) resolve) qvd.h | $(O)
 	$(MAKE) O=build-aarch64 CC=aarch64-linux-gnu-gcc SAN= \
 		build-aarch64/qvdclient-static
 	cp build-aarch64/qvdclient-static $@

@@ -67,14 +67,22 @@ make_ctx(struct l7rc *l)
 int
 l7rc_open(struct l7rc *l)
 {
-	char err[256];
+	char err[256], addr[64];
+	const char *to = l->host;
 	int fd;
 
 	if (l->open)
 		return 0;
 	if (l->use_tls && make_ctx(l) != 0)
 		return CX_TLS;
-	if ((fd = tcp_connect(l->host, l->port, L7RC_TIMEOUT_MS, err,
+#ifdef QVD_OWN_RESOLVER		/* the static builds: no NSS (resolve.c) */
+	if (resolve_host(l->host, addr, sizeof(addr), err, sizeof(err)) == -1)
+		return fail(l, CX_UNREACHABLE, "%s", err);
+	to = addr;
+#else
+	(void)addr;
+#endif
+	if ((fd = tcp_connect(to, l->port, L7RC_TIMEOUT_MS, err,
 	    sizeof(err))) == -1)
 		return fail(l, CX_UNREACHABLE, "%s", err);
 	conn_init(&l->c, fd, L7RC_TIMEOUT_MS);

@@ -1106,6 +1106,12 @@ int	 relay_run(struct conn *, int fd, volatile sig_atomic_t *stop,
 	    struct relay_stats *);
 
 /* ------------------------------------------------------------------ */
+/* resolve.c -- names to addresses without NSS (the static client) */
+
+int	 resolve_host(const char *name, char *out, size_t outsz, char *err,
+	    size_t errsz);
+
+/* ------------------------------------------------------------------ */
 /* ldap.c -- a minimal LDAPv3 client: simple bind, search, TLS */
 
 struct ldap {
