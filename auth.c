@@ -4,8 +4,6 @@
  * table names the QVD user) and auto (manual 10.2: a user the directory
  * knows and QVD does not is made, with a VM). */
 
-#include <openssl/rand.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,16 +185,12 @@ auto_provision(struct db *db, struct auth_result *r, char *err,
     size_t errsz)
 {
 	char why[ADMIN_ERRSZ], undo[ADMIN_ERRSZ], pw[65];
-	unsigned char rnd[32];
 	long long id;
-	int i;
 
 	if (r->user_id != 0)
 		return 1;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return str_copy(err, "no randomness", errsz), -1;
-	for (i = 0; i < 32; i++)	/* a password nobody knows */
-		snprintf(pw + 2 * i, 3, "%02x", rnd[i]);
+	if (pass_random(pw, 64, "0123456789abcdef") == -1)	/* nobody's */
+		return str_copy(err, "auto: no randomness", errsz), -1;
 	if (admin_user_add(db, r->login, pw, &id, why) == -1) {
 		if (admin_lookup(db, "user", r->login, &id, why) == -1) {
 			str_fmt(err, errsz, "auto: %s", why);

@@ -271,18 +271,6 @@ http_content_length(const struct http_msg *m)
 	return n;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode %XX (and '+' as space when asked).  A '%' not followed by two
  * hex digits is kept as it is.  -1 if out is too small or a NUL results.
@@ -298,8 +286,8 @@ http_url_decode(const char *in, size_t len, char *out, size_t outsz,
 	for (i = 0; i < len; i++) {
 		c = in[i];
 		if (c == '%' && i + 2 < len &&
-		    (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)in[i + 2])) >= 0) {
+		    (hi = hex_digit((unsigned char)in[i + 1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)in[i + 2])) >= 0) {
 			c = (char)(hi << 4 | lo);
 			i += 2;
 		} else if (c == '+' && plus_is_space)

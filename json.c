@@ -543,6 +543,17 @@ put(struct json_out *o, const char *s, size_t n)
 	o->buf[o->len] = '\0';
 }
 
+/* A complete document ended by a newline (as HTTP bodies end): 0, or -1
+ * when it is incomplete or did not fit. */
+int
+json_out_end_line(struct json_out *o)
+{
+	if (!json_out_ok(o))
+		return -1;
+	put(o, "\n", 1);
+	return o->overflow ? -1 : 0;
+}
+
 /* Comma before every element but the first, none right after a key. */
 static void
 separate(struct json_out *o)

@@ -104,7 +104,7 @@ struct fparse {
 static int
 filter_value(struct fparse *f, struct buf *out, const char *stop)
 {
-	unsigned int x;
+	int hi, lo;
 	char c;
 
 	while (*f->p && strchr(stop, *f->p) == NULL) {
@@ -116,11 +116,12 @@ filter_value(struct fparse *f, struct buf *out, const char *stop)
 			buf_add(out, f->p++, 1);
 			continue;
 		}
-		if (sscanf(f->p + 1, "%2x", &x) != 1 || !f->p[1] || !f->p[2]) {
+		if ((hi = hex_digit(f->p[1])) == -1 ||
+		    (lo = hex_digit(f->p[2])) == -1) {
 			str_copy(f->err, "a bad \\XX escape", ADMIN_ERRSZ);
 			return -1;
 		}
-		c = (char)x;
+		c = (char)(hi << 4 | lo);
 		buf_add(out, &c, 1);
 		f->p += 3;
 	}
@@ -248,8 +249,9 @@ ldap_escape_value(const char *in, char *out, size_t outsz)
 
 	for (; *in && o + 4 < outsz; in++) {
 		if (strchr("*()\\", *in) != NULL) {
-			snprintf(out + o, 4, "\\%02x", (unsigned char)*in);
-			o += 3;
+			out[o++] = '\\';
+			str_hex(in, 1, out + o, 3);
+			o += 2;
 		} else
 			out[o++] = *in;
 	}

@@ -45,6 +45,8 @@ int	 bool_parse(const char *s, int *out);
 int	 size_parse(const char *s, unsigned long long *out);
 int	 str_wildcard_match(const char *pattern, const char *s);
 void	 wipe(void *, size_t);
+int	 str_hex(const void *, size_t n, char *out, size_t outsz);
+int	 hex_digit(int c);
 
 /* ------------------------------------------------------------------ */
 /* buf.c -- growable byte buffer with an upper bound */
@@ -218,6 +220,7 @@ struct json_out {
 
 void	 json_out_init(struct json_out *, char *buf, size_t cap);
 int	 json_out_ok(const struct json_out *);
+int	 json_out_end_line(struct json_out *);
 void	 json_begin_obj(struct json_out *);
 void	 json_end_obj(struct json_out *);
 void	 json_begin_arr(struct json_out *);
@@ -1258,6 +1261,7 @@ int	 wat_reply(struct wat_req *, int status, const char *extra,
 int	 wat_redirect(struct wat_req *, const char *to, const char *extra);
 int	 wat_json_error(struct wat_req *, int status, const char *fmt, ...)
 	    PRINTFLIKE(3, 4);
+int	 wat_json(struct wat_req *, int status, struct json_out *);
 const char *wat_param(const struct wat_req *, const char *key);
 int	 wat_param_ids(const struct wat_req *, long long **ids);
 const char *wat_query(const struct wat_req *, const char *key, char *out,

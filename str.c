@@ -219,3 +219,37 @@ wipe(void *p, size_t n)
 	while (n--)
 		*v++ = 0;
 }
+
+/* The value of one hex digit, or -1. */
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* n bytes as lowercase hex, NUL-ended; -1 (out empty) when out is short. */
+int
+str_hex(const void *in, size_t n, char *out, size_t outsz)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = in;
+	size_t i;
+
+	if (outsz == 0)
+		return -1;
+	out[0] = '\0';
+	if (n > (outsz - 1) / 2)
+		return -1;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+	return 0;
+}

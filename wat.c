@@ -72,13 +72,22 @@ wat_json_error(struct wat_req *r, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	str_vfmt(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_out_init(&o, out, sizeof(out) - 1);
+	json_out_init(&o, out, sizeof(out));
 	json_begin_obj(&o);
 	json_key(&o, "error");
 	json_emit_str(&o, msg);
 	json_end_obj(&o);
-	strcat(out, "\n");
-	return wat_reply(r, status, NULL, "application/json", out);
+	return wat_json(r, status, &o);
+}
+
+/* The JSON document in o, with its newline, as the answer. */
+int
+wat_json(struct wat_req *r, int status, struct json_out *o)
+{
+	if (json_out_end_line(o) == -1)
+		return wat_reply(r, 500, NULL, "application/json",
+		    "{\"error\":\"the answer is too large\"}\n");
+	return wat_reply(r, status, NULL, "application/json", o->buf);
 }
 
 /* ---- parameters: a form's fields or a JSON object's members ---- */
@@ -137,7 +146,8 @@ json_text(const char *js, const struct json_tok *t, char *out, size_t outsz)
 static int
 parse_json(struct wat_req *r)
 {
-	int ntok, i, k, cnt = 0, max = 1 + (int)r->body.len / 2;
+	int ntok, i, k, cnt = 0, max = r->body.len / 2 + 1 < JSON_MAX_TOKENS ?
+	    (int)(r->body.len / 2 + 1) : JSON_MAX_TOKENS;
 	struct json_tok *t = xmalloc((size_t)max * sizeof(*t));
 	char key[256], *val = xmalloc(PARAM_MAX);
 	int rc = -1;

@@ -15,8 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "qvd.h"
 
 struct wat_result {
@@ -328,20 +326,26 @@ struct di_job {
 	int		 last_pct;
 };
 
-/* The job's file, replaced whole: "state done total id version msg". */
+/* The job's file, replaced whole: "state done total id version msg", a
+ * line each (a newline in the message becomes a blank). */
 static void
 job_write(const char *path, const char *state, unsigned long long d,
     unsigned long long total, long long id, const char *version,
     const char *msg)
 {
-	char tmp[4300];
+	char tmp[4300], line[ADMIN_ERRSZ + 64], *nl;
 	FILE *fp;
 
+	str_copy(line, msg, sizeof(line));
+	while ((nl = strchr(line, '\n')) != NULL)
+		*nl = ' ';
 	str_fmt(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fp = fopen(tmp, "w")) == NULL)
+	if ((fp = fopen(tmp, "w")) == NULL) {
+		log_warn("WAT: cannot write %s: %s", tmp, strerror(errno));
 		return;
+	}
 	fprintf(fp, "%s\n%llu\n%llu\n%lld\n%s\n%s\n", state, d, total, id,
-	    version, msg);
+	    version, line);
 	if (fclose(fp) == 0)
 		rename(tmp, path);
 }
@@ -400,12 +404,10 @@ di_new(struct wat_req *r, struct wat_result *res)
 	struct di_add_req a;
 	struct di_job j;
 	struct stat st;
-	unsigned char rnd[16];
 	char staged[4200], err[ADMIN_ERRSZ], *staged_copy;
 	const char *file;
 	long long osf;
 	pid_t pid;
-	int i;
 
 	memset(&a, 0, sizeof(a));
 	memset(&j, 0, sizeof(j));
@@ -423,10 +425,8 @@ di_new(struct wat_req *r, struct wat_result *res)
 		    "directory");
 	if (admin_exists(r->db, "OSF", osf, err) == -1)
 		return failed(res, 404, err);
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	if (pass_random(res->job, 32, "0123456789abcdef") == -1)
 		return failed(res, 500, "no randomness for a job id");
-	for (i = 0; i < 16; i++)
-		snprintf(res->job + 2 * i, 3, "%02x", rnd[i]);
 	str_fmt(j.path, sizeof(j.path), "%s/%s", jobs_dir, res->job);
 	job_write(j.path, "running", 0, (unsigned long long)st.st_size, 0, "",
 	    "");
@@ -444,11 +444,28 @@ di_new(struct wat_req *r, struct wat_result *res)
 	return 0;
 }
 
-/* A job's file, read back; -1 if there is no such job. */
-static int
-job_read(const char *id, char lines[6][ADMIN_ERRSZ])
+struct job_state {		/* a job's file, read back and checked */
+	char		 state[16];	/* running, done or failed */
+	long long	 done, total;	/* bytes */
+	long long	 id;		/* the new DI's, when done */
+	char		 version[80];
+	char		 msg[ADMIN_ERRSZ];
+};
+
+static void
+read_line(FILE *fp, char *out, size_t outsz)
 {
-	char path[4200];
+	if (fgets(out, (int)outsz, fp) == NULL)
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/* A job's file; -1 if there is no such job or the file is not one. */
+static int
+job_read(const char *id, struct job_state *js)
+{
+	char path[4200], n[3][32];
+	const char *why;
 	FILE *fp;
 	int i;
 
@@ -457,69 +474,74 @@ job_read(const char *id, char lines[6][ADMIN_ERRSZ])
 	str_fmt(path, sizeof(path), "%s/%s", jobs_dir, id);
 	if ((fp = fopen(path, "r")) == NULL)
 		return -1;
-	for (i = 0; i < 6; i++) {
-		if (fgets(lines[i], ADMIN_ERRSZ, fp) == NULL)
-			lines[i][0] = '\0';
-		lines[i][strcspn(lines[i], "\n")] = '\0';
-	}
+	read_line(fp, js->state, sizeof(js->state));
+	for (i = 0; i < 3; i++)
+		read_line(fp, n[i], sizeof(n[i]));
+	read_line(fp, js->version, sizeof(js->version));
+	read_line(fp, js->msg, sizeof(js->msg));
 	fclose(fp);
+	if (num_parse(n[0], 0, 1LL << 60, &js->done, &why) == -1 ||
+	    num_parse(n[1], 0, 1LL << 60, &js->total, &why) == -1 ||
+	    num_parse(n[2], 0, 1LL << 40, &js->id, &why) == -1 ||
+	    (strcmp(js->state, "running") != 0 && strcmp(js->state, "done") !=
+	    0 && strcmp(js->state, "failed") != 0)) {
+		log_warn("WAT: job file %s is damaged", path);
+		return -1;
+	}
 	return 0;
 }
 
 static int
-job_json(struct wat_req *r, char lines[6][ADMIN_ERRSZ])
+job_json(struct wat_req *r, const struct job_state *js)
 {
 	char out[2048];
 	struct json_out o;
 
-	json_out_init(&o, out, sizeof(out) - 1);
+	json_out_init(&o, out, sizeof(out));
 	json_begin_obj(&o);
-	json_key(&o, "state"); json_emit_str(&o, lines[0]);
-	json_key(&o, "done"); json_emit_raw(&o, lines[1]);
-	json_key(&o, "total"); json_emit_raw(&o, lines[2]);
-	if (strcmp(lines[0], "done") == 0) {
-		json_key(&o, "id"); json_emit_raw(&o, lines[3]);
-		json_key(&o, "version"); json_emit_str(&o, lines[4]);
+	json_key(&o, "state"); json_emit_str(&o, js->state);
+	json_key(&o, "done"); json_emit_int(&o, js->done);
+	json_key(&o, "total"); json_emit_int(&o, js->total);
+	if (strcmp(js->state, "done") == 0) {
+		json_key(&o, "id"); json_emit_int(&o, js->id);
+		json_key(&o, "version"); json_emit_str(&o, js->version);
 	}
-	if (lines[5][0] != '\0') {
-		json_key(&o, strcmp(lines[0], "failed") == 0 ? "error" :
+	if (js->msg[0] != '\0') {
+		json_key(&o, strcmp(js->state, "failed") == 0 ? "error" :
 		    "message");
-		json_emit_str(&o, lines[5]);
+		json_emit_str(&o, js->msg);
 	}
 	json_end_obj(&o);
-	strcat(out, "\n");
-	return wat_reply(r, 200, NULL, "application/json", out);
+	return wat_json(r, 200, &o);
 }
 
 /* /di/job/ID: a progress bar that reloads itself until the copy ends. */
 int
 wat_di_job(struct wat_req *r, const char *id, int json)
 {
-	char lines[6][ADMIN_ERRSZ], extra[256];
+	struct job_state js;
 	struct buf b = { NULL, 0, 0, 65536 };
-	unsigned long long d, total;
+	char extra[256];
 	int running, rc;
 
-	if (job_read(id, lines) == -1)
+	if (job_read(id, &js) == -1)
 		return json ? wat_json_error(r, 404, "no such job") :
 		    wat_reply(r, 404, NULL, "text/plain", "No such job\r\n");
 	if (json)
-		return job_json(r, lines);
-	d = strtoull(lines[1], NULL, 10);
-	total = strtoull(lines[2], NULL, 10);
-	running = strcmp(lines[0], "running") == 0;
+		return job_json(r, &js);
+	running = strcmp(js.state, "running") == 0;
 	wat_page_head(&b, "New disk image", r);
 	buf_printf(&b, "<h1><a href=\"/di/\">Disk images</a> &raquo; New</h1>"
-	    "<p id=\"job\" data-state=\"%s\">", lines[0]);
+	    "<p id=\"job\" data-state=\"%s\">", js.state);
 	if (running)
-		buf_printf(&b, "Copying the image: <progress value=\"%llu\" "
-		    "max=\"%llu\"></progress> %llu%% (%llu of %llu MB)", d,
-		    total ? total : 1, total ? d * 100 / total : 0, d >> 20,
-		    total >> 20);
+		buf_printf(&b, "Copying the image: <progress value=\"%lld\" "
+		    "max=\"%lld\"></progress> %lld%% (%lld of %lld MB)",
+		    js.done, js.total ? js.total : 1, js.total ? js.done * 100 /
+		    js.total : 0, js.done >> 20, js.total >> 20);
 	else {
-		buf_printf(&b, "<span class=\"%s\">", strcmp(lines[0], "done")
-		    == 0 ? "ok" : "err");
-		wat_html(&b, lines[5]);
+		buf_printf(&b, "<span class=\"%s\">", strcmp(js.state,
+		    "done") == 0 ? "ok" : "err");
+		wat_html(&b, js.msg);
 		buf_adds(&b, "</span> <a href=\"/di/\">Back to the disk "
 		    "images</a>");
 	}
@@ -622,7 +644,7 @@ answer_json(struct wat_req *r, const struct wat_result *res, int rc)
 
 	if (rc == -1)
 		return wat_json_error(r, res->status, "%s", res->msg);
-	json_out_init(&o, out, sizeof(out) - 1);
+	json_out_init(&o, out, sizeof(out));
 	json_begin_obj(&o);
 	json_key(&o, "message"); json_emit_str(&o, res->msg);
 	if (res->id > 0) {
@@ -638,8 +660,7 @@ answer_json(struct wat_req *r, const struct wat_result *res, int rc)
 		json_emit_str(&o, res->job);
 	}
 	json_end_obj(&o);
-	strcat(out, "\n");
-	return wat_reply(r, res->status, NULL, "application/json", out);
+	return wat_json(r, res->status, &o);
 }
 
 int

@@ -33,13 +33,12 @@ static void
 hmac_hex(const char *data, char *out, size_t outsz)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int n = 0;
 
 	HMAC(EVP_sha256(), session_key, sizeof(session_key),
 	    (const unsigned char *)data, strlen(data), md, &n);
-	out[0] = '\0';
-	for (i = 0; i < n && 2 * i + 2 < outsz; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	if (str_hex(md, n, out, outsz) == -1)
+		abort();	/* a caller's buffer too short: a bug */
 }
 
 static int

@@ -250,7 +250,7 @@ wat_api_vm(struct wat_req *r, const char *id)
 		db_clear(res);
 		return wat_json_error(r, 404, "no such VM: %s", id);
 	}
-	json_out_init(&o, out, sizeof(out) - 1);
+	json_out_init(&o, out, sizeof(out));
 	json_begin_obj(&o);
 	for (k = 0; k < ARRAY_LEN(vm_fields); k++) {
 		json_key(&o, vm_fields[k].key);
@@ -263,8 +263,7 @@ wat_api_vm(struct wat_req *r, const char *id)
 	}
 	json_end_obj(&o);
 	db_clear(res);
-	strcat(out, "\n");
-	return wat_reply(r, 200, NULL, "application/json", out);
+	return wat_json(r, 200, &o);
 }
 
 /* ---- "New" forms (manual 4.3.4, 4.3.6, 4.3.7, 4.3.8) ---- */

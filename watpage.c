@@ -268,7 +268,7 @@ api_dashboard(struct wat_req *r)
 
 	if (count_all(r->db, &t) == -1)
 		return wat_json_error(r, 503, "the database is not available");
-	json_out_init(&o, out, sizeof(out) - 1);
+	json_out_init(&o, out, sizeof(out));
 	json_begin_obj(&o);
 	json_key(&o, "users"); json_emit_int(&o, t.users);
 	json_key(&o, "vms"); json_emit_int(&o, t.vms);
@@ -280,8 +280,7 @@ api_dashboard(struct wat_req *r)
 	json_key(&o, "osfs"); json_emit_int(&o, t.osfs);
 	json_key(&o, "dis"); json_emit_int(&o, t.dis);
 	json_end_obj(&o);
-	strcat(out, "\n");
-	return wat_reply(r, 200, NULL, "application/json", out);
+	return wat_json(r, 200, &o);
 }
 
 /* ---- the object lists (lists.c: what qa prints) ---- */

@@ -17,10 +17,7 @@ cleanup() {
 	node_cleanup
 }
 trap cleanup EXIT
-qvd-deploy-db >/dev/null
-node_setup
-qa user add login=ann password=secret >/dev/null
-qa osf add name=desk >/dev/null
+bare_farm
 start_node
 qa config set l7r.limit.unauthenticated=200 >/dev/null
 q "SELECT value FROM ssl_configs WHERE key = 'l7r.ssl.key'" >"$W/key.pem"

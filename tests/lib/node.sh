@@ -91,16 +91,22 @@ node_cleanup() {
 	ip netns del "$NS" 2>/dev/null
 }
 
+# A farm without image or VMs, its node not started yet: user ann
+# (secret) and OSF "desk" (for tests of the L7R's front and the client's).
+bare_farm() {
+	qvd-deploy-db >/dev/null
+	node_setup
+	qa user add login=ann password=secret >/dev/null
+	qa osf add name=desk >/dev/null
+}
+
 # The farm the L7R, client and bench scripts share: the test image as OSF
 # "desk", users ann (secret), bob (bobpw) and carl (carlpw, no VM), VMs
 # 1 ann-desk, 2 bob-0, 3 bob-1, and node1 running.
 desk_farm() {
-	qvd-deploy-db >/dev/null
 	_img=$(test_image) || exit 1
-	node_setup
-	qa osf add name=desk >/dev/null
+	bare_farm
 	qa di add path="$_img" osf=desk >/dev/null
-	qa user add login=ann password=secret >/dev/null
 	qa user add login=bob password=bobpw >/dev/null
 	qa user add login=carl password=carlpw >/dev/null
 	qa vm add name=ann-desk user=ann osf=desk >/dev/null

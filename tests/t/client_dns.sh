@@ -14,10 +14,7 @@ cleanup() {
 	node_cleanup
 }
 trap cleanup EXIT
-qvd-deploy-db >/dev/null
-node_setup
-qa user add login=ann password=secret >/dev/null
-qa osf add name=desk >/dev/null
+bare_farm
 qa vm add name=ann-desk user=ann osf=desk >/dev/null
 start_node
 in_ns dnsmasq --no-resolv --no-hosts --listen-address=127.0.0.1 \

@@ -144,6 +144,14 @@ test_emitter(void)
 	json_out_init(&o, buf, sizeof(buf));
 	json_begin_obj(&o);
 	ok(!json_out_ok(&o), "unclosed object is not ok");
+	ok(json_out_end_line(&o) == -1, "no newline after an unclosed object");
+	json_end_obj(&o);
+	ok(json_out_end_line(&o) == 0, "a complete document ends its line");
+	is_str(buf, "{}\n", "with one newline");
+	json_out_init(&o, tiny, 3);
+	json_begin_obj(&o);
+	json_end_obj(&o);
+	ok(json_out_end_line(&o) == -1, "a newline that does not fit: -1");
 }
 
 int
