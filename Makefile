@@ -34,19 +34,19 @@ DBCORE	= $(CORE) db schema
 # What qa and the WAT share: the administration layer.
 ADMIN	= admin vmctl di filter table lists attime ipnet lb $(DBCORE)
 # Unit tests link everything they might test.
-TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay ldap
+TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay ldap x11
 
 DEPLOY_OBJS = deploy $(DBCORE)
 QA_OBJS	= qa qacmd qavm $(ADMIN)
 VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
 WAT_OBJS = wat watauth watpage watform watact throttle proc daemon $(ADMIN)
-CLIENT_OBJS = client l7rclient certstore relay nx proc $(CORE)
+CLIENT_OBJS = client l7rclient certstore x11 relay nx proc $(CORE)
 NODE_OBJS = hkd vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
 	    throttle auth ldap relay lb admin vmctl ipnet $(DBCORE)
 
 PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient qvd-wat
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_relay t_db \
-	  t_ldap
+	  t_ldap t_x11
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
 
@@ -160,14 +160,15 @@ asan:
 	QVD_UNIT_ONLY=1 QVD_BUILD=build-asan sh tests/run
 
 FUZZ_SECONDS ?= 60
-FUZZERS	= fuzz_json fuzz_http fuzz_conf fuzz_attime
+FUZZERS	= fuzz_json fuzz_http fuzz_conf fuzz_attime fuzz_x11
+FUZZED	= $(CORE) attime x11 nx proc
 fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
 	sh tests/fuzz/run $(O)/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
-$(O)/fuzz/%: tests/fuzz/%.c $(addsuffix .c,$(CORE) attime) qvd.h
+$(O)/fuzz/%: tests/fuzz/%.c $(addsuffix .c,$(FUZZED)) qvd.h
 	@mkdir -p $(O)/fuzz
 	clang $(ALL_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(addsuffix .c,$(CORE) attime) $(LIBSSL)
+		-o $@ $< $(addsuffix .c,$(FUZZED)) $(LIBSSL)
 
 bench: all
 	sh tests/bench/run

@@ -1083,6 +1083,8 @@ struct l7rc {			/* one L7R as the client talks to it */
 	char		 err[512];	/* and its message */
 };
 
+int	 l7rc_tcp_connect(const char *host, const char *port, char *err,
+	    size_t errsz);
 int	 l7rc_open(struct l7rc *);
 void	 l7rc_close(struct l7rc *);
 void	 l7rc_free(struct l7rc *);
@@ -1093,6 +1095,62 @@ int	 l7rc_connect_vm(struct l7rc *, const char *target);
 void	 cert_load_trusted(struct ssl_ctx_st *, const char *dir);
 int	 cert_check(struct ssl_st *, const char *dir, int ask, char *err,
 	    size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* x11.c -- the user's X display as qvdclient sees it, without Xlib */
+
+#define X11_MAX_AUTH_FILE	(1024 * 1024)	/* .Xauthority read at most */
+#define X11_MAX_REPLY		(256 * 1024)	/* a reply's bytes */
+#define X11_TIMEOUT_MS		5000		/* per request */
+#define X11_FIT_SETTLE_MS	3000	/* nxagent's window sized after it maps */
+#define X11_FIT_MAX		4	/* corrections of its size, at most */
+#define X11_CLOSED		(-2)	/* x11_setup: closed unanswered */
+#define X11_RESET_TRIES		20	/* connections while it resets */
+
+struct x11_where {		/* DISPLAY, parsed */
+	int		 local;		/* a Unix socket of this machine */
+	char		 path[108];	/* "/path:N": that socket */
+	char		 host[256];	/* TCP: port 6000 + number */
+	int		 number;
+	int		 screen;
+};
+
+struct x11_cookie {		/* MIT-MAGIC-COOKIE-1 */
+	unsigned char	 data[64];
+	size_t		 len;		/* 0: none */
+};
+
+struct x11_conn {		/* a set-up connection */
+	int		 fd;
+	uint32_t	 root;		/* the screen's root window */
+	int		 width, height;	/* in pixels */
+	unsigned	 seq;		/* the last request's number */
+	long long	 deadline;	/* mono_ms() limit of the request */
+	uint32_t	 events;	/* selected on the root window */
+	int		 hold_pipe;	/* x11_hold(): its child's lifeline */
+};
+
+struct x11_fit {		/* the size nxagent's window should have */
+	int		 width, height;
+};
+
+int	 x11_parse_display(const char *, struct x11_where *, char *err,
+	    size_t errsz);
+int	 x11_connect_local(const struct x11_where *, char *err, size_t errsz);
+int	 x11_auth_find(const unsigned char *file, size_t len, int family,
+	    const void *addr, size_t addrlen, int number, struct x11_cookie *);
+int	 x11_auth_lookup(int fd, const struct x11_where *, struct x11_cookie *);
+int	 x11_parse_setup(const unsigned char *, size_t, int screen,
+	    struct x11_conn *, char *err, size_t errsz);
+int	 x11_setup(int fd, const struct x11_where *, const struct x11_cookie *,
+	    struct x11_conn *, char *err, size_t errsz);
+int	 x11_hold_resize_redirect(struct x11_conn *);
+int	 x11_parse_xkb_names(const unsigned char *, size_t, char *out,
+	    size_t outsz);
+int	 x11_keyboard(struct x11_conn *, char *out, size_t outsz);
+pid_t	 x11_hold(struct x11_conn *, const struct x11_fit *);
+void	 x11_release(struct x11_conn *, pid_t holder);
+void	 x11_close(struct x11_conn *);
 
 /* ------------------------------------------------------------------ */
 /* relay.c -- the byte pump of the NX tunnel */
