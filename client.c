@@ -33,6 +33,10 @@ struct client {
 	char		 password[PASSWORD_MAX];
 	char		 home_qvd[1024];	/* ~/.qvd, "" without HOME */
 	char		 cert_dir[1100];
+	char		 keyboard[64];	/* sent; "" lets the VM choose */
+	struct x11_fit	 size;		/* client.geometry */
+	struct x11_conn	 x;		/* the user's display */
+	pid_t		 holder;	/* the child that holds it */
 	struct l7rc	 l7r;
 };
 
@@ -452,15 +456,16 @@ add_param(struct buf *b, const char *key, const char *value)
 
 /* connect_to_vm's target: the VM and the qvd.client.* parameters. */
 static int
-connect_target(long long id, const char *link, struct buf *b)
+connect_target(const struct client *cl, long long id, struct buf *b)
 {
 	buf_printf(b, "/qvd/connect_to_vm?id=%lld", id);
 	return add_param(b, "qvd.client.os", "linux") |
 	    add_param(b, "qvd.client.geometry", conf_get("client.geometry")) |
 	    add_param(b, "qvd.client.fullscreen",
 	    conf_bool("client.fullscreen") ? "1" : "0") |
-	    add_param(b, "qvd.client.keyboard", conf_get("client.keyboard")) |
-	    add_param(b, "qvd.client.link", link) |
+	    (cl->keyboard[0] ? add_param(b, "qvd.client.keyboard",
+	    cl->keyboard) : 0) |
+	    add_param(b, "qvd.client.link", cl->link) |
 	    add_param(b, "qvd.client.printing.enabled",
 	    conf_bool("client.printing.enable") ? "1" : "0");
 }
@@ -569,12 +574,37 @@ run_session(struct client *cl, long long id, const char *options)
 	return CX_OK;
 }
 
-/* The link (client.force.link wins) and nxproxy's options. */
+/* client.geometry as WxH, each 1 to 16384 pixels. */
+static int
+parse_geometry(const char *g, struct x11_fit *size)
+{
+	char w[8];
+	const char *x = strchr(g, 'x'), *why;
+	long long n;
+
+	if (x == NULL || (size_t)(x - g) >= sizeof(w))
+		return -1;
+	memcpy(w, g, (size_t)(x - g));
+	w[x - g] = '\0';
+	if (num_parse(w, 1, 16384, &n, &why) == -1)
+		return -1;
+	size->width = (int)n;
+	if (num_parse(x + 1, 1, 16384, &n, &why) == -1)
+		return -1;
+	size->height = (int)n;
+	return 0;
+}
+
+/* The link (client.force.link wins), nxproxy's options, the geometry. */
 static int
 set_nx(struct client *cl)
 {
 	const char *forced = conf_get("client.force.link");
 	char err[256];
+
+	if (parse_geometry(conf_get("client.geometry"), &cl->size) == -1)
+		return fail(CX_USAGE, "bad geometry '%s': use WxH, for example "
+		    "1024x768", conf_get("client.geometry"));
 
 	str_copy(cl->link, *forced ? forced : conf_get("client.link"),
 	    sizeof(cl->link));
@@ -597,7 +627,7 @@ connect_vm(struct client *cl, const struct l7rc_vm *vm)
 		    "offline for maintenance");
 	if (cl->kill_vm && (status = stop_vm(cl, vm->id)) != 0)
 		return status;
-	if (connect_target(vm->id, cl->link, &target) != 0) {
+	if (connect_target(cl, vm->id, &target) != 0) {
 		buf_free(&target);
 		return CX_USAGE;
 	}
@@ -619,7 +649,7 @@ connect_vm(struct client *cl, const struct l7rc_vm *vm)
 		}
 		l7rc_close(&cl->l7r);
 		log_warn("the desktop did not appear; %s", attempt == 0 ?
-		    "trying once more" : "giving up");
+		    "connecting once more (the safety net)" : "giving up");
 	}
 	buf_free(&target);
 	if (status == -1)
@@ -643,12 +673,113 @@ catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* ---- the user's display ---- */
+
+/* DISPLAY's socket: this machine's, or TCP port 6000 + N. */
+static int
+display_socket(const struct x11_where *w, char *err, size_t errsz)
+{
+	char port[8];
+
+	if (w->local)
+		return x11_connect_local(w, err, errsz);
+	str_fmt(port, sizeof(port), "%d", 6000 + w->number);
+	return l7rc_tcp_connect(w->host, port, err, errsz);
+}
+
+/* client.keyboard, or with "auto" the display's own layout, if known. */
+static void
+set_keyboard(struct client *cl)
+{
+	const char *kb = conf_get("client.keyboard");
+
+	if (strcmp(kb, "auto") != 0) {
+		str_copy(cl->keyboard, kb, sizeof(cl->keyboard));
+		return;
+	}
+	if (x11_keyboard(&cl->x, cl->keyboard, sizeof(cl->keyboard)) == -1)
+		cl->keyboard[0] = '\0';
+	log_info("keyboard: %s", cl->keyboard[0] ? cl->keyboard :
+	    "not known (the VM's default)");
+}
+
+/*
+ * Connect and set up, once more (100 ms later, X11_RESET_TRIES times at
+ * most) while the server closes connections unanswered: a bare X server
+ * does while it resets, as when the last client just left.
+ */
+static int
+connect_display(struct client *cl, const struct x11_where *w, char *err,
+    size_t errsz)
+{
+	struct x11_cookie ck;
+	int fd, rc, tries = 0;
+
+	do {
+		if (tries > 0)
+			usleep(100 * 1000);
+		if ((fd = display_socket(w, err, errsz)) == -1)
+			return -1;
+		if (x11_auth_lookup(fd, w, &ck) == -1)
+			log_warn("the X authority file is malformed; no cookie "
+			    "sent");
+		rc = x11_setup(fd, w, &ck, &cl->x, err, errsz);
+		wipe(&ck, sizeof(ck));
+		if (rc != 0)
+			close(fd);
+	} while (rc == X11_CLOSED && ++tries < X11_RESET_TRIES);
+	if (tries > 0 && rc == 0)
+		log_info("the X display was resetting; connected after %d "
+		    "tries", tries + 1);
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * Open the user's display before nxproxy does, and hold it for the
+ * session (x11_hold): a bare X server, a kiosk's, must not reset under
+ * nxproxy; nxagent must see the geometry asked (x11_hold_resize_redirect).
+ */
+static int
+open_display(struct client *cl)
+{
+	const char *dpy = getenv("DISPLAY");
+	struct x11_where w;
+	struct x11_fit fit;
+	char err[512];
+	int rc;
+
+	if (x11_parse_display(dpy, &w, err, sizeof(err)) == -1)
+		return fail(CX_NXPROXY, "%s", err);
+	if (connect_display(cl, &w, err, sizeof(err)) == -1)
+		return fail(CX_NXPROXY, "cannot open the X display '%s': %s",
+		    dpy, err);
+	log_info("display %s: %dx%d", dpy, cl->x.width, cl->x.height);
+	set_keyboard(cl);
+	if ((rc = x11_hold_resize_redirect(&cl->x)) == 1)
+		log_info("no window manager holds the display: nxagent gets "
+		    "the geometry asked, not 3/4 of the screen");
+	fit.width = cl->x.width;	/* full screen */
+	fit.height = cl->x.height;
+	if (!conf_bool("client.fullscreen")) {
+		fit.width = cl->size.width < fit.width ? cl->size.width :
+		    fit.width;
+		fit.height = cl->size.height < fit.height ? cl->size.height :
+		    fit.height;
+	}
+	if (rc == -1 || (cl->holder = x11_hold(&cl->x, &fit)) == -1)
+		return fail(CX_NXPROXY, "the X display '%s' failed: %s", dpy,
+		    strerror(errno));
+	return 0;
+}
+
 static int
 run(struct client *cl)
 {
 	struct l7rc_vm vms[L7RC_MAX_VMS];
 	int n, pick = 0, rc;
 
+	if (!cl->list_only && (rc = open_display(cl)) != 0)
+		return rc;
 	if ((rc = list_vms(cl, vms, &n)) != 0)
 		return rc;
 	if (cl->list_only) {
@@ -670,6 +801,7 @@ main(int argc, char **argv)
 
 	cl.l7r.verify = 1;
 	cl.l7r.c.fd = -1;
+	cl.x.fd = cl.x.hold_pipe = -1;
 	log_open("qvdclient", LVL_OFF, NULL, 0, 0);	/* until open_log() */
 	set_home(&cl);
 	conf_init();
@@ -693,6 +825,7 @@ main(int argc, char **argv)
 	cl.l7r.progress = show_step;
 	catch_signals();
 	code = run(&cl);
+	x11_release(&cl.x, cl.holder);
 	l7rc_free(&cl.l7r);
 	log_close();
 	return code;

@@ -519,7 +519,9 @@ const struct conf_default conf_defaults[] = {
 	    "modem, isdn, adsl, wan, lan, local or a bandwidth (56k, 1m...)."),
 	S("client.geometry", "1024x768", "Window size WxH."),
 	B("client.fullscreen", "0", "Full screen."),
-	S("client.keyboard", "pc105/us", "Keyboard model/layout sent."),
+	S("client.keyboard", "auto",
+	    "Keyboard model/layout sent, such as pc105/de; auto: the "
+	    "display's own (XKB), else none (vma.default.client.keyboard)."),
 	S("client.host.name", "", "L7R host."),
 	I("client.host.port", "8443", 1, 65535, "L7R port."),
 	S("client.user.name", "", "Login."),

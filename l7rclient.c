@@ -63,27 +63,38 @@ make_ctx(struct l7rc *l)
 	return 0;
 }
 
+/*
+ * TCP to host:port with this build's resolver: getaddrinfo, or in the
+ * static builds resolve.c (a static glibc cannot load NSS modules).
+ */
+int
+l7rc_tcp_connect(const char *host, const char *port, char *err, size_t errsz)
+{
+	const char *to = host;
+	char addr[64];
+
+#ifdef QVD_OWN_RESOLVER
+	if (resolve_host(host, addr, sizeof(addr), err, errsz) == -1)
+		return -1;
+	to = addr;
+#else
+	(void)addr;
+#endif
+	return tcp_connect(to, port, L7RC_TIMEOUT_MS, err, errsz);
+}
+
 /* Connect, shake hands and decide on the certificate: 0 or a CX_ code. */
 int
 l7rc_open(struct l7rc *l)
 {
-	char err[256], addr[64];
-	const char *to = l->host;
+	char err[256];
 	int fd;
 
 	if (l->open)
 		return 0;
 	if (l->use_tls && make_ctx(l) != 0)
 		return CX_TLS;
-#ifdef QVD_OWN_RESOLVER		/* the static builds: no NSS (resolve.c) */
-	if (resolve_host(l->host, addr, sizeof(addr), err, sizeof(err)) == -1)
-		return fail(l, CX_UNREACHABLE, "%s", err);
-	to = addr;
-#else
-	(void)addr;
-#endif
-	if ((fd = tcp_connect(to, l->port, L7RC_TIMEOUT_MS, err,
-	    sizeof(err))) == -1)
+	if ((fd = l7rc_tcp_connect(l->host, l->port, err, sizeof(err))) == -1)
 		return fail(l, CX_UNREACHABLE, "%s", err);
 	conn_init(&l->c, fd, L7RC_TIMEOUT_MS);
 	l->open = 1;

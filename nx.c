@@ -85,6 +85,9 @@ nx_agent_options(const struct nx_params *p, int display, int audio,
 		}
 		buf_printf(&b, ",%s=%s", map[i].opt, v);
 	}
+	/* a resumed session fits the new screen (nxagent keeps the first
+	 * one's size otherwise) */
+	buf_adds(&b, ",resize=1");
 	if (audio)
 		buf_adds(&b, ",media=1");
 	if (slave)
