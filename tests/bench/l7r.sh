@@ -12,9 +12,7 @@
 W=$QVD_WORK
 cleanup() {
 	[ -s "$W/nginx/nginx.pid" ] && kill "$(cat "$W/nginx/nginx.pid")" 2>/dev/null
-	pkill -f "socat.*1500[0-2]" 2>/dev/null
-	pkill -f "qvd-vma -f -c $W" 2>/dev/null
-	node_cleanup
+	node_cleanup	# socat and the VMA too: they run in the namespace
 }
 trap cleanup EXIT
 bare_farm

@@ -21,7 +21,11 @@ command.x-session = /usr/bin/xeyes
 vma.user.shell = /bin/sh
 EOC
 start_vma || { echo "qvd-vma did not start"; exit 1; }
-trap 'stop_vma; pkill -f "nxagent :100"' EXIT
+stop_agent() {	# this VMA's nxagent, by its pid file
+	[ -s "$W/run/nxagent.pid" ] && kill "$(cat "$W/run/nxagent.pid")" \
+		2>/dev/null
+}
+trap 'stop_vma; stop_agent' EXIT
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 vma_pid=$(cat "$W/run/vma.pid")
 

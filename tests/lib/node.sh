@@ -39,6 +39,13 @@ EOC
 # in a mount namespace of its own: the node's mounts are seen through it.
 in_ns() { ip netns exec "$NS" "$@"; }
 
+# CMD... in the namespace, in the background; its pid in BG ("ip netns
+# exec" execs CMD: the pid is CMD's, to stop it by, never its name).
+bg_in_ns() {
+	ip netns exec "$NS" "$@" &
+	BG=$!
+}
+
 start_node() {
 	ip netns exec "$NS" qvd-node -f -c "$NODE_CONF" \
 		>>"$QVD_WORK/node.out" 2>&1 &
@@ -81,10 +88,15 @@ vm_gone() {
 	[ ! -d "$QVD_WORK/run/lxc/qvd-$1" ]
 }
 
+# Everything the test started in its namespace is stopped (by pid: other
+# people's X servers, clients and farms may run beside it).
 node_cleanup() {
 	[ -n "${NODE:-}" ] && kill -9 "$NODE" 2>/dev/null
 	for c in $(ls "$QVD_WORK/run/lxc" 2>/dev/null); do
 		in_ns lxc-stop -k -n "$c" -P "$QVD_WORK/run/lxc" 2>/dev/null
+	done
+	for p in $(ip netns pids "$NS" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
 	done
 	grep " $STORAGE/" /proc/mounts | awk '{ print $2 }' | sort -r |
 		while read -r m; do umount -l "$m"; done
@@ -115,12 +127,30 @@ desk_farm() {
 	start_node
 }
 
-# An Xvfb on display $1 inside the namespace (X11's abstract sockets do not
-# cross namespaces); the script stops if it did not start.
+# An Xvfb of $1 pixels (1024x768 by default; more Xvfb arguments after)
+# inside the namespace (X11's abstract sockets do not cross namespaces),
+# on a display number it finds free itself (-displayfd: other people's X
+# servers may run beside the tests): ":N" in XDPY, its pid in XVFB.  The
+# script stops if it did not start.  Like a kiosk's X server, it resets
+# when its last client leaves (no -noreset unless asked for).
 start_xvfb() {
-	in_ns Xvfb "$1" -screen 0 1024x768x24 -nolisten tcp \
-		>"$QVD_WORK/xvfb.log" 2>&1 &
-	XVFB=$!
-	wait_for 10 in_ns env DISPLAY="$1" xdpyinfo
+	_s=${1:-1024x768}
+	[ $# -gt 0 ] && shift
+	_f=$QVD_WORK/.displayfd
+	: >"$_f"
+	bg_in_ns Xvfb -displayfd 3 -screen 0 "${_s}x24" -nolisten tcp "$@" \
+		>>"$QVD_WORK/xvfb.log" 2>&1 3>"$_f"
+	XVFB=$BG
+	wait_for 10 test -s "$_f"
+	XDPY=:$(tr -dc 0-9 <"$_f")
+	wait_for 10 in_ns env XAUTHORITY="${XAUTHORITY:-}" DISPLAY="$XDPY" \
+		xdpyinfo
 	kill -0 $XVFB 2>/dev/null || { cat "$QVD_WORK/xvfb.log"; exit 1; }
+}
+
+# The size of nxagent's window ("QVD") on display $1, as WxH; "" if none.
+agent_window() {
+	in_ns env DISPLAY="$1" xwininfo -root -tree 2>/dev/null | sed -n \
+	    's/.*"QVD": ("NXAgent" "NXAgent") *\([0-9]*x[0-9]*\)+.*/\1/p' |
+	    head -1
 }

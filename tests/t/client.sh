@@ -6,17 +6,12 @@
 . "$QVD_TOP/tests/lib/tap.sh"
 . "$QVD_TOP/tests/lib/node.sh"
 
-DPY=:53
 H=$QVD_WORK/home
-cleanup() {
-	pkill -f "Xvfb $DPY" 2>/dev/null
-	pkill -f "$QVD_BIN/qvdclient" 2>/dev/null
-	node_cleanup
-}
-trap cleanup EXIT
+trap node_cleanup EXIT
 desk_farm
 mkdir -p "$H"
-start_xvfb $DPY
+start_xvfb
+DPY=$XDPY
 
 # the user's machine: its own HOME and DISPLAY, nothing inherited
 CENV=
@@ -26,12 +21,23 @@ client() {
 		"$QVD_BIN/qvdclient" -h 127.0.0.1 "$@"
 }
 ann() { CENV="QVDLOGIN=ann QVDPASSWORD=secret" client "$@"; }
+# ann's qvdclient in the background: its pid in CPID, its output in $1
+ann_bg() {
+	_o=$1; shift
+	bg_in_ns env -i PATH="$PATH" HOME="$H" DISPLAY=$DPY QVDLOGIN=ann \
+		QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h 127.0.0.1 "$@" \
+		>"$_o" 2>&1
+	CPID=$BG
+}
 painted() {
 	in_ns env DISPLAY=$DPY xwininfo -root -tree | grep -q '"QVD": ("NXAgent"'
 }
 unpainted() { ! painted; }
-agent() { pgrep -o -x nxagent; }	# not its NX watchdog child
-stop_client() { pkill -TERM -x qvdclient; }
+agent() {	# VM 1's nxagent, not another's: the container's and its own pid
+	echo "$(q "SELECT vm_pid FROM vm_runtimes WHERE vm_id = 1")/$(in_vm 1 \
+		cat /run/qvd/nxagent.pid)"
+}
+stop_client() { kill -TERM "$1"; }
 
 # --- arguments ---
 t_like "-v prints the version" "$("$QVD_BIN/qvdclient" -v)" '^qvdclient 3\.5'
@@ -102,8 +108,8 @@ rm "$H/.qvd/client.conf"
 
 # --- from a stopped VM to a desktop on the user's screen ---
 t_is "the VM is stopped" "$(vm_state 1)" stopped
-ann -o -g 800x600 >"$QVD_WORK/c1.out" 2>&1 &
-C1=$!
+ann_bg "$QVD_WORK/c1.out" -o -g 800x600
+C1=$CPID
 t_ok "qvdclient paints the VM's desktop into the user's Xvfb" \
 	wait_for 90 painted
 t_like "showing each step" "$(cat "$QVD_WORK/c1.out")" \
@@ -115,30 +121,34 @@ t_is "the VM runs, the session is connected" \
 t_like "the client's geometry and link reached nxagent's options" \
 	"$(in_vm 1 cat /var/run/qvd/nxagent.conf)" \
 	"link=adsl,.*geometry=800x600|geometry=800x600.*link=adsl"
-no_secret() {
-	for p in $(pgrep -x qvdclient) $(pgrep -x nxproxy); do
+no_secret() {	# qvdclient and its children (nxproxy, the display's holder)
+	_kids=$(pgrep -P "$C1")
+	for p in $C1 $_kids; do
 		cat /proc/$p/cmdline /proc/$p/environ
 	done | tr '\0' '\n' | grep -q secret && return 1
-	pgrep -x nxproxy >/dev/null
+	for p in $_kids; do
+		grep -q '^nxproxy' /proc/$p/cmdline && return 0
+	done
+	return 1
 }
 t_ok "the password is in no process's argv or environment" no_secret
 first_agent=$(agent)
 
 # --- disconnect, reconnect: the same session resumes ---
-stop_client
+stop_client "$C1"
 wait "$C1"
 t_is "SIGTERM disconnects: exit 0" "$?" 0
 t_ok "the desktop is gone from the screen" wait_for 10 unpainted
 t_ok "the session is suspended, not ended" wait_for 20 row_is \
 	"SELECT user_state FROM vm_runtimes WHERE vm_id = 1" disconnected
-ann -o >"$QVD_WORK/c2.out" 2>&1 &
-C2=$!
+ann_bg "$QVD_WORK/c2.out" -o
+C2=$CPID
 t_ok "reconnecting paints it again" wait_for 60 painted
 t_is "with the same nxagent: resumed, not restarted" "$(agent)" "$first_agent"
 
 # --- another client takes the session over ---
-ann -o >"$QVD_WORK/c3.out" 2>&1 &
-C3=$!
+ann_bg "$QVD_WORK/c3.out" -o
+C3=$CPID
 wait_for 60 sh -c "! kill -0 $C2 2>/dev/null"
 wait "$C2"
 t_is "the first client is told another took over: exit 12" "$?" 12
@@ -190,23 +200,76 @@ t_is "nxproxy missing: exit 10" "$?" 10
 t_is "saying so" "$(echo "$out" | tail -1)" \
 	"qvdclient: cannot run nxproxy: No such file or directory (is nxproxy installed?)"
 
+# --- the user's display, opened before the server is asked anything ---
 wait_for 20 row_is "SELECT user_state FROM vm_runtimes WHERE vm_id = 1" \
 	disconnected
-out=$(in_ns env -i PATH="$PATH" HOME="$H" DISPLAY=:99 QVDLOGIN=ann \
-	QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h 127.0.0.1 -o 2>&1)
-t_is "no usable DISPLAY: nxproxy fails, exit 10" "$?" 10
-t_like "saying so" "$out" "nxproxy failed before the desktop appeared"
+on_display() {	# DISPLAY, then flags: qvdclient's message and exit status
+	_d=$1; shift
+	in_ns env -i PATH="$PATH" HOME="$H" ${_d:+DISPLAY=$_d} QVDLOGIN=ann \
+		QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h 127.0.0.1 "$@" \
+		2>&1 </dev/null
+	echo $?
+}
+t_is "no X server at DISPLAY: exit 10, saying so" "$(on_display :99 -o)" \
+	"qvdclient: cannot open the X display ':99': No such file or directory
+10"
+t_is "no DISPLAY at all" "$(on_display "" -o)" "qvdclient: DISPLAY is not set
+10"
+t_is "a DISPLAY that is not one" "$(on_display nonsense -o)" \
+	"qvdclient: DISPLAY 'nonsense' is not of the form [host]:N[.S]
+10"
+t_like "listing needs no display" "$(on_display "" -l)" "ann-desk"
+t_is "and nothing was started" "$(vm_state 1) $(q "SELECT user_state FROM
+	vm_runtimes WHERE vm_id = 1")" "running disconnected"
+
+# An X server that wants a cookie: qvdclient finds it through XAUTHORITY,
+# as Xlib does (the entry xauth writes for this host's name).  nxproxy
+# forwards nxagent's own connection without it (as upstream's does): the
+# server must also let the user's local processes in, as display
+# managers do (xhost +si:localuser:USER).
+XA=$QVD_WORK/xauthority
+cookie=$(openssl rand -hex 16)
+in_ns xauth -f "$XA" add :0 MIT-MAGIC-COOKIE-1 "$cookie" # the server's
+XAUTHORITY=$XA start_xvfb 1024x768 -auth "$XA" -noreset	# a desktop's
+AD=$XDPY
+in_ns xauth -f "$XA" add "$AD" MIT-MAGIC-COOKIE-1 "$cookie"	# the user's
+t_like "without the cookie it is refused: exit 10" "$(on_display $AD -o)" \
+	"^qvdclient: cannot open the X display '$AD': it refused the connection: [A-Za-z].+
+10$"
+cookie_client() {
+	bg_in_ns env -i PATH="$PATH" HOME="$H" DISPLAY=$AD XAUTHORITY="$XA" \
+		QVDLOGIN=ann QVDPASSWORD=secret "$QVD_BIN/qvdclient" \
+		-h 127.0.0.1 -o >"$QVD_WORK/c5.out" 2>&1
+	C5=$BG
+}
+cookie_client
+wait "$C5"
+t_is "with XAUTHORITY it opens the display, nxproxy alone cannot" \
+	"$?:$(grep -c "display $AD: 1024x768" "$H/.qvd/qvd-client.log")" 10:1
+in_ns env XAUTHORITY="$XA" DISPLAY=$AD xhost +si:localuser:root >/dev/null
+wait_for 20 row_is "SELECT user_state FROM vm_runtimes WHERE vm_id = 1" \
+	disconnected
+cookie_client
+cookie_painted() {
+	in_ns env XAUTHORITY="$XA" DISPLAY=$AD xwininfo -root -tree |
+		grep -q '"QVD": ("NXAgent"'
+}
+t_ok "with local users let in too, it paints there" wait_for 30 \
+	cookie_painted
+stop_client "$C5"
+wait "$C5"
+t_is "and disconnects: exit 0" "$?" 0
 
 # --- -r: the VM is stopped first, then connected to afresh ---
 wait_for 20 row_is "SELECT user_state FROM vm_runtimes WHERE vm_id = 1" \
 	disconnected
 before=$(agent)
-ann -o -r >"$QVD_WORK/c4.out" 2>&1 &
-C4=$!
+ann_bg "$QVD_WORK/c4.out" -o -r
+C4=$CPID
 t_ok "-r stops the VM and connects to a fresh one" wait_for 120 painted
 t_like "saying it stopped it" "$(cat "$QVD_WORK/c4.out")" "stopping VM 1"
 t_ok "a new nxagent" test "$(agent)" != "$before"
-stop_client
+stop_client "$C4"
 wait "$C4"
 
 # --- the static client for the Raspberry Pi, under qemu ---

@@ -8,7 +8,6 @@
 
 W=$QVD_WORK
 PORT=13030
-DPY=:93
 mkdir -p "$W/run" "$W/log" "$W/hooks" "$W/x"
 
 # A hook that records its argv, one argument per line, in $W/hooks/NAME.
@@ -53,11 +52,15 @@ EOC
 
 inside() { nsenter -t "$VMA" -m "$@"; }
 
+# Only what this test started, by pid: other people's nxagents and X
+# servers may run on this machine.
 cleanup() {
 	stop_vma
-	pkill -f "nxproxy -S connect=127.0.0.1,port=4100" 2>/dev/null
-	[ -n "${XVFB:-}" ] && kill "$XVFB" 2>/dev/null
-	pkill -f "nxagent :100" 2>/dev/null
+	for p in ${PROXY:-} ${XVFB:-}; do
+		kill "$p" 2>/dev/null
+	done
+	[ -s "$W/run/nxagent.pid" ] && kill "$(cat "$W/run/nxagent.pid")" \
+		2>/dev/null
 }
 trap cleanup EXIT
 
@@ -71,7 +74,7 @@ t_is "x_start" "$(call 'x_start?qvd.vm.user.name=alice&qvd.vm.user.groups=audio&
 t_ok "reaches listening" wait_for 20 state_is listening
 t_ok "nxagent listens on 4100" wait_for 5 sh -c "ss -ltn | grep -q ':4100 '"
 t_is "the options file" "$(cat "$W/run/nxagent.conf")" \
-	"nx/nx,keyboard=pc105/es,client=linux,link=lan,geometry=800x600,fullscreen=0:100"
+	"nx/nx,keyboard=pc105/es,client=linux,link=lan,geometry=800x600,fullscreen=0,resize=1:100"
 t_is "nxagent runs as the session user" \
 	"$(ps -o uid= -p "$(cat "$W/run/nxagent.pid")" | tr -d ' ')" \
 	"$(inside id -u alice)"
@@ -93,12 +96,22 @@ t_is "pre-connect ran before, from stopped" \
 	"$(tail -4 "$W/hooks/pre_connect.argv" | tr '\n' ' ')" \
 	"qvd.vm.session.state stopped qvd.hook.on_action pre-connect "
 
-# the user's screen: Xvfb and nxproxy -S against the agent
-Xvfb $DPY -screen 0 1024x768x24 -nolisten tcp >"$W/xvfb.log" 2>&1 &
+# the user's screen: Xvfb (on a display number it finds free) and nxproxy
+# -S against the agent, as upstream's client runs it: on a display that
+# does not reset, as a desktop's (paint.sh has the kiosk's)
+: >"$W/displayfd"
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset \
+	>"$W/xvfb.log" 2>&1 3>"$W/displayfd" &
 XVFB=$!
+wait_for 5 test -s "$W/displayfd"
+DPY=:$(tr -dc 0-9 <"$W/displayfd")
 wait_for 5 sh -c "DISPLAY=$DPY xdpyinfo >/dev/null"
-(cd "$W/x" && HOME="$W/x" DISPLAY=$DPY nxproxy -S \
-	connect=127.0.0.1,port=4100 >"$W/proxy1.log" 2>&1 &)
+proxy() {	# nxproxy -S to the agent: its pid in PROXY
+	(cd "$W/x" && HOME="$W/x" DISPLAY=$DPY exec nxproxy -S \
+		connect=127.0.0.1,port=4100 >>"$W/proxy.log" 2>&1) &
+	PROXY=$!
+}
+proxy
 t_ok "x_state says connected" wait_for 20 state_is connected
 painted() {
 	DISPLAY=$DPY xwininfo -root -tree | grep -q '"QVD": ("NXAgent"' &&
@@ -111,13 +124,12 @@ t_is "state hooks get only their pair" \
 	"$(tr '\n' ' ' <"$W/hooks/connected.argv")" \
 	"qvd.hook.on_state connected "
 agent=$(cat "$W/run/nxagent.pid")
-pkill -f "nxproxy -S connect=127.0.0.1,port=4100"
+kill "$PROXY"
 t_ok "killing nxproxy gives suspended" wait_for 20 state_is suspended
 t_ok "the suspended state hook ran" wait_for 5 test -s "$W/hooks/suspended.argv"
 t_is "x_start again resumes" "$(call 'x_start?qvd.vm.user.name=alice')" \
 	'"starting"'
-(cd "$W/x" && HOME="$W/x" DISPLAY=$DPY nxproxy -S \
-	connect=127.0.0.1,port=4100 >"$W/proxy2.log" 2>&1 &)
+proxy
 t_ok "connected again" wait_for 20 state_is connected
 t_is "the same nxagent (resumed, not a new session)" \
 	"$(cat "$W/run/nxagent.pid")" "$agent"

@@ -7,7 +7,10 @@
 PORT=13300
 U=http://127.0.0.1:$PORT
 J=$QVD_WORK/jar
-cleanup() { [ -n "${WAT:-}" ] && kill "$WAT" 2>/dev/null; }
+cleanup() {
+	[ -n "${WAT:-}" ] && kill "$WAT" 2>/dev/null
+	[ -s "$QVD_WORK/wat.pid" ] && kill "$(cat "$QVD_WORK/wat.pid")" 2>/dev/null
+}
 trap cleanup EXIT
 qvd-deploy-db >/dev/null
 qa config set wat.port=$PORT >/dev/null
@@ -91,10 +94,11 @@ wait_for 10 sh -c "! curl -s -o /dev/null $U/login"
 sed 's/^wat.log.filename =.*//' "$QVD_CONF" >"$QVD_WORK/daemon.conf"
 echo "wat.log.filename = $QVD_WORK/wat.log" >>"$QVD_WORK/daemon.conf"
 echo "log.level = INFO" >>"$QVD_WORK/daemon.conf"
+echo "wat.pid_file = $QVD_WORK/wat.pid" >>"$QVD_WORK/daemon.conf"
 t_ok "qvd-wat detaches" qvd-wat -c "$QVD_WORK/daemon.conf"
 wait_for 10 curl -s -o /dev/null "$U/login"
 code -d login=admin -d password=wrong "$U/login" >/dev/null
 t_ok "and logs to wat.log.filename" wait_for 5 grep -q \
 	"qvd-wat.*login of 'admin' refused" "$QVD_WORK/wat.log"
-pkill -f "qvd-wat -c $QVD_WORK/daemon.conf"
+kill "$(cat "$QVD_WORK/wat.pid")"
 t_done
