@@ -467,7 +467,10 @@ connect_target(const struct client *cl, long long id, struct buf *b)
 	    cl->keyboard) : 0) |
 	    add_param(b, "qvd.client.link", cl->link) |
 	    add_param(b, "qvd.client.printing.enabled",
-	    conf_bool("client.printing.enable") ? "1" : "0");
+	    conf_bool("client.printing.enable") ? "1" : "0") |
+	    (*conf_get("client.nxagent.extra_args") ? add_param(b,
+	    "qvd.client.nxagent.extra_args",
+	    conf_get("client.nxagent.extra_args")) : 0);
 }
 
 static void
