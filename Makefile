@@ -191,6 +191,7 @@ install: all
 	install -m 755 $(O)/qvd-vma $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-node $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-wat $(DESTDIR)$(SBINDIR)/
+	install -m 755 qvd-mkimage $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(O)/qvdclient $(DESTDIR)$(BINDIR)/
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/

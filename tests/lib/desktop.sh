@@ -1,22 +1,24 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# tests/lib/desktop.sh -- connections to VM 1's desktop as its user makes
-# them, with qvdclient or upstream's way, each timed from its start to the
-# painted desktop (paint.sh, bench/client.sh).  Sourced after node.sh, on
-# a desk_farm; H is the user's home.
+# tests/lib/desktop.sh -- connections to ann's VM $VM (1 unless set) as
+# she makes them, with qvdclient or upstream's way, each timed from its
+# start to the painted desktop (paint.sh, bench/client.sh, mkimage.sh).
+# Sourced after node.sh, on a desk_farm; H is the user's home.
 
+VM=${VM:-1}
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
 # qvdclient as ann on display $1, flags after, in the background: CPID
 client_on() {
 	_dpy=$1; shift
 	bg_in_ns env -i PATH="$PATH" HOME="$H" DISPLAY="$_dpy" QVDLOGIN=ann \
-		QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h 127.0.0.1 -n -o "$@" \
-		>>"$QVD_WORK/client.out" 2>&1
+		QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h 127.0.0.1 -n \
+		-s "$VM" "$@" >>"$QVD_WORK/client.out" 2>&1
 	CPID=$BG
 }
 
 # The desktop on display $1: nxagent's window with the session's xeyes
-# (150x100) inside it, as nxagent mirrors it.
+# (150x100; PAINTED_MARK for another desktop) inside it, as nxagent
+# mirrors the session's windows.
 painted() {
 	in_ns env DISPLAY="$1" xwininfo -root -tree 2>/dev/null \
 		>"$QVD_WORK/.tree"
@@ -26,19 +28,19 @@ painted() {
 unpainted() { ! painted "$1"; }
 
 user_state_is() {
-	row_is "SELECT user_state FROM vm_runtimes WHERE vm_id = 1" "$1"
+	row_is "SELECT user_state FROM vm_runtimes WHERE vm_id = $VM" "$1"
 }
 
-vma() {	# METHOD: VM 1's agent, called as the node does
+vma() {	# METHOD: the VM's agent, called as the node does
 	in_ns curl -s -m 10 \
-		"http://$(q "SELECT ip FROM vms WHERE id = 1"):3030/vma/$1" |
+		"http://$(q "SELECT ip FROM vms WHERE id = $VM"):3030/vma/$1" |
 		tr -d '\r\n'
 }
 x_state_is() { [ "$(vma x_state)" = "\"$1\"" ]; }
 
-# End VM 1's X session, so that the next connection starts a fresh one.
+# End the VM's X session, so that the next connection starts a fresh one.
 end_x_session() {
-	vm_state_is 1 running || return 0
+	vm_state_is "$VM" running || return 0
 	vma x_stop >/dev/null
 	wait_for 30 x_state_is stopped
 }
@@ -72,8 +74,8 @@ one_client() {
 # request bytes (bare LF, nothing encoded: $QVD_WORK/req), then nxproxy -S
 # on the tunnel's local end, and never a retry.  0 and TTD if it painted.
 upstream_request() {
-	printf 'GET /qvd/connect_to_vm?id=1&qvd.client.os=linux&qvd.client.geometry=800x600&qvd.client.link=adsl&qvd.client.keyboard=pc105/en&qvd.client.fullscreen=0 HTTP/1.1\nAuthorization: Basic %s\nConnection: Upgrade\nUpgrade: QVD/1.0\n\n' \
-		"$(printf ann:secret | base64)" >"$QVD_WORK/req"
+	printf 'GET /qvd/connect_to_vm?id=%s&qvd.client.os=linux&qvd.client.geometry=800x600&qvd.client.link=adsl&qvd.client.keyboard=pc105/en&qvd.client.fullscreen=0 HTTP/1.1\nAuthorization: Basic %s\nConnection: Upgrade\nUpgrade: QVD/1.0\n\n' \
+		"$VM" "$(printf ann:secret | base64)" >"$QVD_WORK/req"
 }
 one_upstream() {
 	mkdir -p "$QVD_WORK/x"
@@ -100,3 +102,18 @@ one_upstream() {
 	wait_for 20 user_state_is disconnected
 	return $_r
 }
+
+# The real desktop image (qvd-mkimage, its Debian tree cached in
+# QVD_IMAGE_CACHE): its path, built again when qvd-vma or qvd-mkimage
+# changed.  For the bench and the demo; mkimage.sh builds its own.
+desktop_image() {
+	_img=$QVD_BIN/desktop-image.tar.gz
+	if [ ! -s "$_img" ] || [ "$QVD_BIN/qvd-vma" -nt "$_img" ] ||
+	    [ "$QVD_TOP/qvd-mkimage" -nt "$_img" ]; then
+		sh "$QVD_TOP/qvd-mkimage" -q -V "$QVD_BIN/qvd-vma" \
+			-c "${QVD_IMAGE_CACHE:-/var/cache/qvd-mkimage}" \
+			-o "$_img" || return 1
+	fi
+	echo "$_img"
+}
+DESKTOP_MARK='x26+0+[0-9]*  +0+'	# its taskbar (IceWM), along the bottom

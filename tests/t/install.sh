@@ -13,7 +13,8 @@ for f in usr/sbin/qa usr/sbin/qvd-deploy-db usr/share/man/man1/qa.1 \
 	usr/lib/systemd/system/qvd-node.service usr/bin/qvdclient \
 	usr/share/man/man1/qvdclient.1 usr/share/man/man5/client.conf.5 \
 	etc/qvd/client.conf usr/sbin/qvd-wat usr/share/man/man8/qvd-wat.8 \
-	usr/lib/systemd/system/qvd-wat.service; do
+	usr/lib/systemd/system/qvd-wat.service usr/sbin/qvd-mkimage \
+	usr/share/man/man8/qvd-mkimage.8; do
 	t_ok "installs /$f" test -s "$d/$f"
 done
 echo "nodename = mine" >"$d/etc/qvd/node.conf"
