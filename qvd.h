@@ -1106,6 +1106,7 @@ int	 cert_check(struct ssl_st *, const char *dir, int ask, char *err,
 #define X11_FIT_MAX		4	/* corrections of its size, at most */
 #define X11_CLOSED		(-2)	/* x11_setup: closed unanswered */
 #define X11_RESET_TRIES		20	/* connections while it resets */
+#define X11_MAX_PENDING		16	/* events kept while requests answer */
 
 struct x11_where {		/* DISPLAY, parsed */
 	int		 local;		/* a Unix socket of this machine */
@@ -1128,6 +1129,8 @@ struct x11_conn {		/* a set-up connection */
 	long long	 deadline;	/* mono_ms() limit of the request */
 	uint32_t	 events;	/* selected on the root window */
 	int		 hold_pipe;	/* x11_hold(): its child's lifeline */
+	unsigned char	 pending[X11_MAX_PENDING][32];	/* kept events */
+	int		 npending;
 };
 
 struct x11_fit {		/* the size nxagent's window should have */

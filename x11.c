@@ -530,6 +530,33 @@ next_message(struct x11_conn *x, unsigned char m[32], unsigned char *more,
 	return 0;
 }
 
+/*
+ * An event that came while a request was answered, kept for the holder
+ * (the oldest dropped past X11_MAX_PENDING); answers are not kept.
+ */
+static void
+keep_event(struct x11_conn *x, const unsigned char m[32])
+{
+	if (m[0] < 2)
+		return;
+	if (x->npending == X11_MAX_PENDING) {
+		memmove(x->pending[0], x->pending[1], 32 * (X11_MAX_PENDING - 1));
+		x->npending--;
+	}
+	memcpy(x->pending[x->npending++], m, 32);
+}
+
+/* The next event: a kept one first, then from the server.  0 or -1. */
+static int
+next_event(struct x11_conn *x, unsigned char m[32])
+{
+	if (x->npending == 0)
+		return next_message(x, m, NULL, 0);
+	memcpy(m, x->pending[0], 32);
+	memmove(x->pending[0], x->pending[1], 32 * (size_t)--x->npending);
+	return 0;
+}
+
 static int
 is_answer(const unsigned char m[32], unsigned seq)
 {
@@ -545,10 +572,11 @@ static int
 answer(struct x11_conn *x, unsigned char m[32], unsigned char *more,
     size_t moresz, int *code)
 {
-	do
+	do {
 		if (next_message(x, m, more, moresz) == -1)
 			return -1;
-	while (!is_answer(m, x->seq));
+		keep_event(x, m);
+	} while (!is_answer(m, x->seq));
 	*code = m[0] == 0 ? m[1] : 0;
 	return m[0];
 }
@@ -569,6 +597,7 @@ error_of(struct x11_conn *x, unsigned seq, int *code)
 	do {
 		if (next_message(x, m, NULL, 0) == -1)
 			return -1;
+		keep_event(x, m);
 		if (m[0] == 0 && get16(m + 2) == seq)
 			*code = m[1];
 	} while (!is_answer(m, x->seq) || m[0] != 1);
@@ -851,10 +880,13 @@ hold(struct x11_conn *x, int lifeline, const struct x11_fit *want)
 			break;
 		if (p[0].revents == 0)
 			continue;
-		if (next_message(x, m, NULL, 0) == -1)
-			break;
-		if (want != NULL)
-			fit_window(x, &f, m);
+		x->deadline = mono_ms() + X11_TIMEOUT_MS;
+		do {	/* and those that came while requests were answered */
+			if (next_event(x, m) == -1)
+				_exit(0);
+			if (want != NULL)
+				fit_window(x, &f, m);
+		} while (x->npending > 0);
 	}
 	_exit(0);
 }
