@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -296,23 +298,72 @@ l7r_kill_aborted(struct node *n)
 	db_clear(res);
 }
 
+/* "IP:a" for an address, "DNS:a" for a name, after a comma when not first. */
+static void
+san_add(struct buf *b, const char *a)
+{
+	struct in6_addr ip6;
+	struct in_addr ip4;
+
+	if (*a == '\0' || strpbrk(a, ", ") != NULL)
+		return;
+	buf_printf(b, "%s%s:%s", b->len ? "," : "", inet_pton(AF_INET, a,
+	    &ip4) == 1 || inet_pton(AF_INET6, a, &ip6) == 1 ? "IP" : "DNS",
+	    a);
+}
+
+/*
+ * The subjectAltName of the farm's self-signed certificate: every node's
+ * address (IP SANs, as clients that check the host by its address want)
+ * and name, and this machine's host name.
+ */
+static void
+farm_names(struct node *n, struct buf *san)
+{
+	struct pg_result *res;
+	char host[256];
+	int i;
+
+	san_add(san, n->address);
+	res = db_query(n->db, "SELECT address, name FROM hosts ORDER BY id",
+	    0);
+	for (i = 0; res != NULL && i < db_ntuples(res); i++) {
+		if (strcmp(db_val(res, i, 0), n->address) != 0)
+			san_add(san, db_val(res, i, 0));
+		san_add(san, db_val(res, i, 1));
+	}
+	db_clear(res);
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		san_add(san, host);
+	}
+}
+
 /* The certificate from ssl_configs, or a self-signed one made once. */
 static int
 load_certificate(struct node *n, char **key, char **cert, char **ca)
 {
+	struct buf san = { NULL, 0, 0, 16384 };
 	char err[256], *k = NULL, *c = NULL;
+	int ec = strcmp(conf_get("l7r.ssl.key_type"), "ec") == 0, rc;
 
 	if (admin_ssl_load(n->db, key, cert, ca) == 0)
 		return 0;
-	if (tls_make_self_signed(n->address, &k, &c, err, sizeof(err)) == -1) {
+	farm_names(n, &san);
+	rc = tls_make_self_signed(n->address, buf_str(&san), ec, &k, &c, err,
+	    sizeof(err));
+	if (rc == -1) {
 		log_error("L7R: %s", err);
+		buf_free(&san);
 		return -1;
 	}
 	db_exec(n->db, "INSERT INTO ssl_configs (key, value) VALUES "
 	    "('l7r.ssl.key', $1), ('l7r.ssl.cert', $2) ON CONFLICT (key) DO "
 	    "NOTHING", 2, k, c);
 	log_warn("L7R: no certificate was configured (qa config ssl); made a "
-	    "self-signed one for %s and stored it", n->address);
+	    "self-signed one (%s) for %s and stored it", ec ? "EC P-256" :
+	    "RSA 3072", buf_str(&san));
+	buf_free(&san);
 	freezero(k, strlen(k));
 	free(c);
 	return admin_ssl_load(n->db, key, cert, ca);

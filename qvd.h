@@ -320,8 +320,8 @@ struct ssl_ctx_st *tls_client_ctx(const struct tls_files *, char *err,
 	    size_t errsz);
 int	 tls_key_matches_cert(const char *key_pem, const char *cert_pem,
 	    char *err, size_t errsz);
-int	 tls_make_self_signed(const char *cn, char **key_pem,
-	    char **cert_pem, char *err, size_t errsz);
+int	 tls_make_self_signed(const char *cn, const char *san, int ec,
+	    char **key_pem, char **cert_pem, char *err, size_t errsz);
 const char *tls_error(void);
 int	 tls_cert_describe(struct ssl_st *, char *out, size_t outsz);
 int	 tls_cert_fingerprint(struct ssl_st *, char *out, size_t outsz);

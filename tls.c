@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -280,19 +281,23 @@ write_cert(BIO *b, void *x)
 	return PEM_write_bio_X509(b, x);
 }
 
-/* A P-256 key and a ten-year self-signed certificate for cn. */
+/*
+ * A key (RSA 3072, or P-256 with ec) and a ten-year self-signed
+ * certificate for cn, its subjectAltName san ("IP:10.0.0.1,DNS:node1").
+ * Upstream's Perl client calls any key of 1024 bits or less weak, which
+ * a P-256 key is by its count: RSA by default.
+ */
 int
-tls_make_self_signed(const char *cn, char **key_pem, char **cert_pem,
-    char *err, size_t errsz)
+tls_make_self_signed(const char *cn, const char *san, int ec,
+    char **key_pem, char **cert_pem, char *err, size_t errsz)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
+	EVP_PKEY *key = ec ? EVP_EC_gen("P-256") : EVP_RSA_gen(3072);
 	X509 *x = X509_new();
 	X509_NAME *name;
 	X509_EXTENSION *ext = NULL;
 	X509V3_CTX v3;
 	unsigned char serial[16];
 	BIGNUM *bn = NULL;
-	char san[300];
 	int rc = -1;
 
 	*key_pem = *cert_pem = NULL;
@@ -313,8 +318,6 @@ tls_make_self_signed(const char *cn, char **key_pem, char **cert_pem,
 	    (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, name);
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	if (str_fmt(san, sizeof(san), "DNS:%s", cn) == -1)
-		goto out;
 	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
 	    san)) == NULL || X509_add_ext(x, ext, -1) != 1)
 		goto out;

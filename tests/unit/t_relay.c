@@ -94,7 +94,8 @@ main(void)
 	pid_t relay, far;
 
 	signal(SIGPIPE, SIG_IGN);
-	tls_make_self_signed("relay", &key, &cert, err, sizeof(err));
+	tls_make_self_signed("relay", "DNS:relay", 1, &key, &cert, err,
+	    sizeof(err));
 	memset(&f, 0, sizeof(f));
 	f.key_pem = key;
 	f.cert_pem = cert;

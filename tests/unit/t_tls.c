@@ -12,6 +12,9 @@
 
 #include <openssl/ssl.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <openssl/evp.h>
 #include "qvd.h"
 #include "tap.h"
 
@@ -79,6 +82,39 @@ out:
 	return rc;
 }
 
+/* The certificate's key is of this type and size. */
+static int
+key_is(const char *pem, int type, int bits)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	EVP_PKEY *k = x ? X509_get0_pubkey(x) : NULL;
+	int rc = k && EVP_PKEY_get_base_id(k) == type &&
+	    EVP_PKEY_get_bits(k) == bits;
+
+	X509_free(x);
+	BIO_free(b);
+	return rc;
+}
+
+/* What clients check: an RSA 3072 key, the address as an IP SAN. */
+static void
+certificate_names(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+
+	ok(key_is(pem, EVP_PKEY_RSA, 3072), "an RSA 3072 key by default");
+	ok(x && X509_check_ip_asc(x, "10.3.15.2", 0) == 1,
+	    "the address is an IP SAN");
+	ok(x && X509_check_ip_asc(x, "10.3.15.3", 0) == 0,
+	    "another address is not");
+	ok(x && X509_check_host(x, "node1.example", 0, 0, NULL) == 1,
+	    "the name a DNS SAN");
+	X509_free(x);
+	BIO_free(b);
+}
+
 int
 main(void)
 {
@@ -87,11 +123,15 @@ main(void)
 	char err[256], body[64], *key2, *cert2;
 
 	signal(SIGPIPE, SIG_IGN);
-	ok(tls_make_self_signed("node1.example", &key_pem, &cert_pem, err,
-	    sizeof(err)) == 0, "self-signed pair made");
+	ok(tls_make_self_signed("10.3.15.2", "IP:10.3.15.2,DNS:node1.example",
+	    0, &key_pem, &cert_pem, err, sizeof(err)) == 0,
+	    "self-signed pair made");
 	ok(tls_key_matches_cert(key_pem, cert_pem, err, sizeof(err)) == 0,
 	    "key matches its certificate");
-	tls_make_self_signed("other", &key2, &cert2, err, sizeof(err));
+	certificate_names(cert_pem);
+	tls_make_self_signed("other", "DNS:other", 1, &key2, &cert2, err,
+	    sizeof(err));
+	ok(key_is(cert2, EVP_PKEY_EC, 256), "with ec: a P-256 key");
 	ok(tls_key_matches_cert(key2, cert_pem, err, sizeof(err)) == -1 &&
 	    strstr(err, "does not match") != NULL, "mismatch detected: %s", err);
 	ok(tls_key_matches_cert("junk", cert_pem, err, sizeof(err)) == -1,
