@@ -172,17 +172,24 @@ const struct conf_default conf_defaults[] = {
 	I("l7r.loadbalancer.plugin.default.weight.random", "1", 0, 1000000,
 	    "Weight of the random term."),
 	B("l7r.client.cert.require", "0", "Require a client certificate."),
+	E("l7r.ssl.key_type", "rsa", "rsa|ec",
+	    "Key of the self-signed certificate made when none is set: "
+	    "RSA 3072 or EC P-256."),
 	S("l7r.ssl.options.SSL_version", "TLSv1_2:!SSLv3:!SSLv2:!TLSv1",
 	    "Upstream only; TLS 1.2 is always the minimum."),
 	S("l7r.ssl.options.SSL_cipher_list",
 	    "HIGH:!aNULL:!MD5:!RC4:!3DES:!DES:!MEDIUM:!LOW:!EXPORT",
 	    "OpenSSL cipher list (TLS 1.2)."),
 	I("l7r.auth.throttle.failures", "5", 1, 1000000,
-	    "Failed logins from one address before it is throttled."),
+	    "Wrong passwords (each counted once) of one user from one "
+	    "address before that user is refused there."),
+	I("l7r.auth.throttle.address.failures", "100", 1, 1000000,
+	    "Failed logins of any users from one address before every "
+	    "login from it is refused (an office behind one NAT)."),
 	I("l7r.auth.throttle.window", "60", 1, 86400,
 	    "Seconds over which failures are counted."),
 	I("l7r.auth.throttle.block", "300", 0, 86400,
-	    "Seconds a throttled address is refused."),
+	    "Seconds a throttled user or address is refused."),
 	I("l7r.timeout.request", "10", 1, 3600,
 	    "Seconds for the TLS handshake and a complete request."),
 	I("l7r.timeout.idle", "60", 1, 86400,
@@ -436,11 +443,15 @@ const struct conf_default conf_defaults[] = {
 	I("wat.session.timeout", "3600", 60, 604800, "Idle session lifetime."),
 	P("wat.pid_file", "${path.run}/qvd-wat.pid", "PID file of qvd-wat."),
 	I("wat.auth.throttle.failures", "5", 1, 1000000,
-	    "Failed WAT logins from one address before it is throttled."),
+	    "Failed WAT logins of one login from one address before it is "
+	    "refused there."),
+	I("wat.auth.throttle.address.failures", "20", 1, 1000000,
+	    "Failed WAT logins of any logins from one address before every "
+	    "login from it is refused."),
 	I("wat.auth.throttle.window", "60", 1, 86400,
 	    "Seconds over which failed WAT logins are counted."),
 	I("wat.auth.throttle.block", "300", 0, 86400,
-	    "Seconds a throttled address is refused by the WAT."),
+	    "Seconds a throttled login or address is refused by the WAT."),
 	P("wat.jobs", "${path.run}/wat", "Progress of the WAT's disk image "
 	    "copies."),
 

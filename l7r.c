@@ -453,6 +453,10 @@ l7r_open(struct node *n, char *err, size_t errsz)
 		}
 		memset(shared, 0, sizeof(*shared));
 		str_copy(shared->state, "starting", sizeof(shared->state));
+		if (throttle_init(&shared->throttle) == -1) {
+			str_copy(err, "no random bytes for the throttle", errsz);
+			return -1;
+		}
 		if (pipe2(n->l7r_notify, O_CLOEXEC | O_NONBLOCK) == -1) {
 			str_fmt(err, errsz, "pipe: %s", strerror(errno));
 			return -1;

@@ -39,13 +39,18 @@ send_head(struct l7r_req *r, int status, const char *extra,
 	return n ? conn_write(r->c, body, n) : 0;
 }
 
-/* A final answer with a text body (the message, or the status' phrase). */
+/*
+ * A final answer with a text body: the message, or the status' phrase.
+ * As upstream's: a success's line ends in CRLF, an error's has none; a
+ * 429 says when to come back, and an error of a route that closes on
+ * errors (connect_to_vm, stop_vm: upstream's C client waits for the
+ * close) says Connection: close.
+ */
 int
 l7r_reply(struct l7r_req *r, int status, const char *fmt, ...)
 {
-	char body[1024], extra[128] = "";
+	char body[1024], extra[256] = "", line[64];
 	va_list ap;
-	size_t n;
 
 	if (fmt != NULL) {
 		va_start(ap, fmt);
@@ -53,13 +58,20 @@ l7r_reply(struct l7r_req *r, int status, const char *fmt, ...)
 		va_end(ap);
 	} else
 		str_copy(body, http_reason(status), sizeof(body) - 2);
-	n = strlen(body);
-	memcpy(body + n, "\r\n", 3);
+	if (status >= 400)
+		log_info("L7R %s: %d %s", r->peer, status, body);
+	else
+		memcpy(body + strlen(body), "\r\n", 3);
 	if (status == 401)
 		str_copy(extra, "WWW-Authenticate: Basic realm=\"QVD\"\r\n",
 		    sizeof(extra));
-	if (status >= 400)
-		log_info("L7R %s: %d %s", r->peer, status, body);
+	if (status == 429 && r->retry_after > 0) {
+		str_fmt(line, sizeof(line), "Retry-After: %lld\r\n",
+		    r->retry_after);
+		memcpy(extra + strlen(extra), line, strlen(line) + 1);
+	}
+	if (status >= 400 && r->close_on_error)
+		memcpy(extra + strlen(extra), "Connection: close\r\n", 20);
 	send_head(r, status, *extra ? extra : NULL, "text/plain", body);
 	return status;
 }
@@ -130,17 +142,19 @@ authenticate(struct l7r_req *r)
 		return 0;
 	}
 	l7r_count(LC_AUTH);
-	if ((wait = throttle_wait(&l7r_shm()->throttle, r->addr)) > 0) {
+	if ((wait = throttle_wait(&l7r_shm()->throttle, r->addr, user)) > 0) {
 		wipe(pass, sizeof(pass));
-		return l7r_reply(r, 429, "Too many failed logins from %s; try "
-		    "again in %lld seconds", r->peer, wait);
+		r->retry_after = wait;
+		return l7r_reply(r, 429, "Too many failed logins; try again in "
+		    "%lld seconds", wait);
 	}
 	if (l7r_db(r) == NULL) {
 		wipe(pass, sizeof(pass));
 		return l7r_reply(r, 503, "The database is not available");
 	}
 	rc = auth_check(r->db, user, pass, &r->auth, err, sizeof(err));
-	wipe(pass, sizeof(pass));
+	if (rc != 0)
+		wipe(pass, sizeof(pass));
 	if (rc == 1) {
 		l7r_count(LC_AUTH_OK);
 		r->authed = 1;
@@ -154,7 +168,9 @@ authenticate(struct l7r_req *r)
 		return l7r_reply(r, 503, "Authentication is not available");
 	}
 	log_info("L7R %s: login of '%s' refused", r->peer, user);
-	throttle_failed(&l7r_shm()->throttle, r->addr, "l7r", r->peer);
+	throttle_failed(&l7r_shm()->throttle, r->addr, user, pass, "l7r",
+	    r->peer);
+	wipe(pass, sizeof(pass));
 	r->authed = 0;
 	return l7r_reply(r, 401, NULL);
 }
@@ -259,7 +275,7 @@ list_of_vm(struct l7r_req *r)
 		json_end_obj(&o);
 		buf_printf(&b, "%s%s", i ? "," : "", row);
 	}
-	buf_adds(&b, "]\r\n");
+	buf_adds(&b, "]\n");	/* as upstream's JSON, one line */
 	db_clear(res);
 	send_head(r, 200, NULL, "application/json", buf_str(&b));
 	buf_free(&b);
@@ -272,11 +288,12 @@ static const struct {
 	const char	*path;
 	handler_fn	 fn;
 	int		 auth;
+	int		 close_on_error;
 } routes[] = {
-	{ "/qvd/ping", ping, 0 },
-	{ "/qvd/list_of_vm", list_of_vm, 1 },
-	{ "/qvd/connect_to_vm", l7r_connect_to_vm, 1 },
-	{ "/qvd/stop_vm", l7r_stop_vm, 1 },
+	{ "/qvd/ping", ping, 0, 0 },
+	{ "/qvd/list_of_vm", list_of_vm, 1, 0 },
+	{ "/qvd/connect_to_vm", l7r_connect_to_vm, 1, 1 },
+	{ "/qvd/stop_vm", l7r_stop_vm, 1, 1 },
 };
 
 /* One request; 1 to go on with the connection, 0 to close it. */
@@ -302,12 +319,16 @@ serve_request(struct l7r_req *r)
 		l7r_reply(r, 404, NULL);
 		return 1;
 	}
+	r->close_on_error = routes[i].close_on_error;
+	r->retry_after = 0;
 	if (routes[i].auth) {
 		l7r_count(LC_HTTP);
 		if (node_available(r) != 0 || authenticate(r) != 0)
-			return 1;
+			return !r->close_on_error;
 	}
 	status = routes[i].fn(r);
+	if (status >= 400 && r->close_on_error)
+		return 0;
 	return status != 101 && status != -1 && http_keeps_alive(r->m);
 }
 

@@ -371,12 +371,19 @@ void	 tcp_peer(const struct sockaddr_storage *, unsigned char addr[16],
 	    char *txt, size_t txtsz);
 
 /* ------------------------------------------------------------------ */
-/* throttle.c -- failed logins per address, shared with forked children */
+/* throttle.c -- failed logins per (address, login) and per address,
+ * shared with forked children */
 
-#define THROTTLE_SLOTS		1024
+#define THROTTLE_SLOTS		4096
+#define THROTTLE_LOGIN		64	/* of a login, this much tells it */
+#define THROTTLE_REMEMBER	4	/* wrong passwords recognised again */
+#define THROTTLE_DIGEST		16
 
-struct throttle_entry {		/* failed logins of one address */
+struct throttle_entry {		/* failed logins of one login at an address */
 	unsigned char	 addr[16];	/* IPv4 mapped into IPv6 */
+	char		 login[THROTTLE_LOGIN];	/* "": the address's own */
+	unsigned char	 tried[THROTTLE_REMEMBER][THROTTLE_DIGEST];
+	int		 next_tried;
 	int		 used;
 	int		 failures;
 	long long	 window_start;	/* epoch seconds */
@@ -385,13 +392,17 @@ struct throttle_entry {		/* failed logins of one address */
 
 struct throttle {
 	char			 lock;
+	unsigned char		 salt[16];	/* of the tried passwords */
 	struct throttle_entry	 entries[THROTTLE_SLOTS];
 };
 
+int	 throttle_init(struct throttle *);
 struct throttle *throttle_new(void);
-long long throttle_wait(struct throttle *, const unsigned char addr[16]);
+long long throttle_wait(struct throttle *, const unsigned char addr[16],
+	    const char *login);
 void	 throttle_failed(struct throttle *, const unsigned char addr[16],
-	    const char *prefix, const char *peer);
+	    const char *login, const char *password, const char *prefix,
+	    const char *peer);
 
 /* ------------------------------------------------------------------ */
 /* clock.c -- monotonic and wall time */
@@ -860,6 +871,7 @@ const char *xs_x_state(long long *since);
 pid_t	 xs_agent_pid(void);
 int	 xs_signal(int sig);
 int	 xs_write_options(const struct nx_params *, char *err, size_t errsz);
+void	 xs_write_side_files(const struct nx_params *);
 int	 xs_start(const struct nx_params *);
 
 /* ------------------------------------------------------------------ */
@@ -1252,6 +1264,8 @@ struct l7r_req {		/* a connection's child and its request */
 	char		 path[256];
 	const char	*query;
 	size_t		 qlen;
+	int		 close_on_error;	/* the route closes after one */
+	long long	 retry_after;	/* a 429's, in seconds */
 };
 
 int	 l7r_open(struct node *, char *err, size_t errsz);

@@ -151,6 +151,7 @@ rpc_x_start(struct rpc *r)
 			fail(r, "%s", err);
 			goto out;
 		}
+		xs_write_side_files(&r->p);
 		xs_set_state("initiating");	/* "starting" until it resumes */
 		xs_signal(SIGHUP);
 		if (action_hook("connect", &r->p, x) == -1) {

@@ -99,14 +99,15 @@ admin_ok(const char *login, const char *password)
 static long long
 try_login(struct wat_req *r, const char *login, const char *password)
 {
-	long long wait = throttle_wait(r->throttle, r->addr);
+	long long wait = throttle_wait(r->throttle, r->addr, login);
 
 	if (wait > 0)
 		return -wait;
 	if (admin_ok(login, password))
 		return 1;
 	log_info("WAT %s: login of '%s' refused", r->peer, login);
-	throttle_failed(r->throttle, r->addr, "wat", r->peer);
+	throttle_failed(r->throttle, r->addr, login, password, "wat",
+	    r->peer);
 	return 0;
 }
 

@@ -489,8 +489,10 @@ watch(struct session *s)
 	}
 }
 
-static void
-write_side_files(const struct nx_params *p)
+/* The slave key and the printing settings of this connection (resumed
+ * ones too: the client's slave channel checks the key of its 101). */
+void
+xs_write_side_files(const struct nx_params *p)
 {
 	const char *key = nx_param(p, "qvd.slave.key");
 	const char *os = nx_param(p, "qvd.client.os");
@@ -599,7 +601,7 @@ xs_start(const struct nx_params *p)
 {
 	pid_t pid;
 
-	write_side_files(p);
+	xs_write_side_files(p);
 	xs_set_state("initiating");
 	pid = proc_detach();
 	if (pid == -1) {

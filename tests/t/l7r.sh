@@ -13,8 +13,23 @@ code() { in_ns curl -sk -m 20 -o /dev/null -w '%{http_code}' "$@"; }
 
 # --- the certificate: none configured, so one was made and stored ---
 t_like "a self-signed certificate was made and logged" \
-	"$(cat "$QVD_WORK/node.log")" "made a self-signed one for 10.3.15.2"
+	"$(cat "$QVD_WORK/node.log")" \
+	"made a self-signed one \(RSA 3072\) for IP:10.3.15.2,DNS:node1"
 t_is "and stored for every node" "$(q "SELECT count(*) FROM ssl_configs")" 2
+q "SELECT value FROM ssl_configs WHERE key = 'l7r.ssl.cert'" >"$QVD_WORK/cert.pem"
+t_like "its key is RSA 3072 (upstream's Perl client calls 256-bit EC weak)" \
+	"$(openssl x509 -in "$QVD_WORK/cert.pem" -noout -text)" \
+	"Public-Key: \(3072 bit\)"
+t_like "the node's address is an IP SAN (openssl x509 -checkip)" \
+	"$(openssl x509 -in "$QVD_WORK/cert.pem" -noout -checkip 10.3.15.2)" \
+	"IP 10.3.15.2 does match"
+t_like "its name a DNS SAN" \
+	"$(openssl x509 -in "$QVD_WORK/cert.pem" -noout -checkhost node1)" \
+	"Hostname node1 does match"
+t_is "a client that checks the host by its address trusts it" \
+	"$(in_ns ip addr add 10.3.15.2/32 dev lo 2>&1; in_ns curl -s \
+	--cacert "$QVD_WORK/cert.pem" https://10.3.15.2:8443/qvd/ping |
+	tr -d '\r')" "I am alive!"
 t_like "the L7R serves TLS 1.2+ only" \
 	"$(in_ns openssl s_client -connect 127.0.0.1:8443 -tls1_1 </dev/null 2>&1)" \
 	"alert|error|no protocols"
@@ -116,6 +131,9 @@ t_ok "the first client was disconnected" wait_for 10 sh -c \
 proxy 14042
 t_ok "the second client's session is connected" wait_for 30 row_is \
 	"SELECT user_state FROM vm_runtimes WHERE vm_id = 1" connected
+t_is "the VM holds the slave key of this (resumed) session's 101" \
+	"slave key $(in_vm 1 cat /run/qvd/slave.conf)" \
+	"$(grep '^slave key ' "$QVD_WORK/t2.out")"
 
 # --- blocking: new sessions refused, the established one stays ---
 qa host block -f name=node1 >/dev/null
@@ -150,14 +168,61 @@ t_is "stop_vm of a stopped VM: at once" \
 	"Machine stopped"
 t_is "stop_vm without id: 422" "$(code -u ann:secret "$URL/qvd/stop_vm")" 422
 
-# --- throttling: five failures from one address ---
-for i in 1 2 3 4 5; do
+# --- throttling: by user and address; a much higher ceiling per address ---
+for i in 1 2 3 4 5 6; do	# upstream's Perl client retries a typo 5 times
+	code -u ann:typo $URL/qvd/list_of_vm >/dev/null
+done
+t_is "the same wrong password again counts once" \
+	"$(code -u ann:secret $URL/qvd/list_of_vm)" 200
+for i in 1 2 3 4; do
 	code -u ann:wrong$i $URL/qvd/list_of_vm >/dev/null
 done
-t_is "the right password from the same address is now refused" \
+t_is "five wrong passwords: that user is refused from that address" \
 	"$(code -u ann:secret $URL/qvd/list_of_vm)" 429
-t_is "the right password from another address works" \
+t_like "with Retry-After" "$(get -i -u ann:secret $URL/qvd/list_of_vm |
+	tr -d '\r')" "^HTTP/1.1 429 .*
+Retry-After: (29[0-9]|300)
+"
+t_like "and a body saying when, as text" \
+	"$(get -u ann:secret $URL/qvd/list_of_vm)" \
+	"^Too many failed logins; try again in [0-9]+ seconds$"
+t_is "another user from the same address (the office) still gets in" \
+	"$(code -u bob:bobpw $URL/qvd/list_of_vm)" 200
+t_is "the same user from another address too" \
 	"$(code --interface 127.0.0.2 -u ann:secret $URL/qvd/list_of_vm)" 200
+qa config set l7r.auth.throttle.address.failures=8 >/dev/null
+sleep 1
+for i in 1 2 3 4 5 6 7 8; do
+	code --interface 127.0.0.3 -u "nobody$i:x" $URL/qvd/list_of_vm >/dev/null
+done
+t_is "only failures of many users lock out their address" \
+	"$(code --interface 127.0.0.3 -u bob:bobpw $URL/qvd/list_of_vm)" 429
+qa config del l7r.auth.throttle.address.failures >/dev/null
+
+# --- errors as upstream sends them, and the close after one ---
+wire() {	# QUERY: upstream's request bytes for connect_to_vm as bob
+	printf 'GET /qvd/connect_to_vm?%s HTTP/1.1\nAuthorization: Basic %s\nConnection: Upgrade\nUpgrade: QVD/1.0\n\n' \
+		"$1" "$(printf bob:bobpw | base64)" >"$QVD_WORK/req.err"
+	in_ns "$QVD_BIN/tests/tunnel" 127.0.0.1 8443 "$QVD_WORK/req.err"
+}
+t_is "an error to connect_to_vm: its exact body, then the close" \
+	"$(wire 'id=2&evil=1')" "403
+Content-Length: 23
+Invalid parameters evil
+closed"
+t_is "no such VM: the same" "$(wire 'id=99' | sed -n '1p;$p')" "404
+closed"
+printf 'GET /qvd/stop_vm?id=99 HTTP/1.1\nAuthorization: Basic %s\n\n' \
+	"$(printf bob:bobpw | base64)" >"$QVD_WORK/req.stop"
+t_is "stop_vm's errors close too" \
+	"$(in_ns "$QVD_BIN/tests/tunnel" 127.0.0.1 8443 "$QVD_WORK/req.stop" |
+	sed -n '1p;$p')" "404
+closed"
+t_is "list_of_vm: one line of JSON, ending in LF, no CR" \
+	"$(get -u bob:bobpw $URL/qvd/list_of_vm | tail -c 2 | od -An -tx1 |
+	tr -d ' ')" 5d0a
+t_is "the node's log has no stray CR" \
+	"$(tr -cd '\r' <"$QVD_WORK/node.log" | wc -c)" 0
 
 # --- limits: slow and oversized requests ---
 qa config set l7r.timeout.request=2 >/dev/null

@@ -127,8 +127,13 @@ agent=$(cat "$W/run/nxagent.pid")
 kill "$PROXY"
 t_ok "killing nxproxy gives suspended" wait_for 20 state_is suspended
 t_ok "the suspended state hook ran" wait_for 5 test -s "$W/hooks/suspended.argv"
-t_is "x_start again resumes" "$(call 'x_start?qvd.vm.user.name=alice')" \
-	'"starting"'
+t_is "the first connection's slave key is saved" "$(cat "$W/run/slave.conf")" \
+	K3Y
+rm "$W/run/printing.conf"
+t_is "x_start again resumes" \
+	"$(call 'x_start?qvd.vm.user.name=alice&qvd.slave.key=N3W')" '"starting"'
+t_is "with this connection's slave key" "$(cat "$W/run/slave.conf")" N3W
+t_ok "and its printing settings" test -s "$W/run/printing.conf"
 proxy
 t_ok "connected again" wait_for 20 state_is connected
 t_is "the same nxagent (resumed, not a new session)" \

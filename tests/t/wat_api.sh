@@ -175,9 +175,9 @@ t_fails "and only those" sh -c "echo '$page' | grep -q '<td>zed</td>'"
 t_like "pages are not actions: a POST to a page is refused" \
 	"$(code -b "$J" -d csrf="$token" "$U/vm/")" 405
 
-# --- failed logins are throttled per address ---
+# --- failed logins are throttled per login and address ---
 for i in 1 2 3 4 5; do
-	curl -s -o /dev/null -d login=admin -d password=wrong "$U/login"
+	curl -s -o /dev/null -d login=admin -d password=wrong$i "$U/login"
 done
 t_is "after 5 failures even the right password is refused: 429" \
 	"$(code -d login=admin -d password=admin "$U/login")" 429

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tunnel.c -- a test client that speaks to the L7R as upstream's C client
  * does: raw TLS, a hand-written request with bare LF line ends, the 102
- * steps printed, and after 101 a local port bridged to the tunnel.
+ * steps printed, and after 101 the slave key and a local port bridged to
+ * the tunnel.  A final error is printed with its Content-Length, its body
+ * as sent, and whether the server closed the connection after it (within
+ * 3 s), as upstream's client waits for that close.
  * usage: tunnel HOST PORT REQUEST-FILE [LISTEN-PORT] */
 
 #include <sys/socket.h>
@@ -64,13 +67,23 @@ main(int argc, char **argv)
 			break;
 	}
 	if (m.status != 101) {
-		char body[2048];
-		int k = conn_read(&c, body, sizeof(body) - 1);
+		struct buf body = { NULL, 0, 0, 65536 };
+		long long len = http_content_length(&m);
 
-		body[k > 0 ? k : 0] = '\0';
-		printf("%s", body);
+		if (len > 0 && conn_read_body(&c, (size_t)len, &body) == -1)
+			printf("short body\n");
+		printf("Content-Length: %lld\n%s\n", len, buf_str(&body));
+		if (http_header_copy(&m, "Retry-After", info, sizeof(info)) ==
+		    0)
+			printf("Retry-After: %s\n", info);
+		conn_set_deadline(&c, 3000);
+		printf("%s\n", conn_fill(&c) == 0 ? "closed" : "still open");
+		buf_free(&body);
 		return 1;
 	}
+	if (http_header_copy(&m, "X-QVD-Slave-Key", info, sizeof(info)) == 0)
+		printf("slave key %s\n", info);
+	fflush(stdout);
 	if (argc < 5)
 		return 0;
 	if ((lfd = tcp_listen("127.0.0.1", argv[4], 1, err, sizeof(err))) ==
