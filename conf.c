@@ -196,6 +196,26 @@ conf_is_internal(const char *key)
 	return str_has_prefix(key, "internal.");
 }
 
+/*
+ * Keys whose values are secrets, never printed unless asked for: those
+ * whose last part names a password or a secret (database.password,
+ * auth.ldap.bindpass, wat.admin.password, ...).
+ */
+int
+conf_is_secret(const char *key)
+{
+	static const char *const words[] = { "password", "passwd", "bindpass",
+	    "secret", "pass" };
+	const char *last = strrchr(key, '.');
+	size_t i;
+
+	last = last ? last + 1 : key;
+	for (i = 0; i < ARRAY_LEN(words); i++)
+		if (strcmp(last, words[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Expand ${key} references; "$${" stands for a literal "${". */
 static int
 expand(const char *in, struct buf *out, int depth, char *err, size_t errsz)

@@ -12,7 +12,7 @@
 #include "qvd.h"
 
 #define USAGE_LINE "usage: qa [-c file] [-f filter] [--force] [-q] [--json] " \
-	"object command [key=value ...]"
+	"[--secrets] object command [key=value ...]"
 
 static void
 vmessage(struct qa *qa, const char *prefix, const char *fmt, va_list ap)
@@ -387,6 +387,8 @@ parse_cmdline(struct qa *qa, int argc, char **argv, const char **cfile,
 			qa->quiet = 1;
 		else if (strcmp(a, "--json") == 0)
 			qa->json = 1;
+		else if (strcmp(a, "--secrets") == 0)
+			qa->secrets = 1;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 			*help = 1;
 		else if (a[0] == '-' && a[1] != '\0')
@@ -465,6 +467,9 @@ main(int argc, char **argv)
 	free(filters);
 	if ((rc = check_args(&qa)) != 0)
 		return rc;
+	if (qa.secrets && (strcmp(qa.objname, "config") != 0 ||
+	    strcmp(qa.cmdname, "get") != 0))
+		return qa_usage(&qa, "--secrets is for config get only");
 	if (qa.json && !(qa.cmd->flags & QA_JSON))
 		return qa_usage(&qa, "--json is for list, get and counters "
 		    "commands");

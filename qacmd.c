@@ -59,15 +59,10 @@ say_expirations(long long n, const struct di_exp *x)
 struct get_ctx {
 	int	 json;
 	int	 first;
+	int	 secrets;	/* shown as they are */
 };
 
-static int
-secret_key(const char *key)
-{
-	return strcmp(key, "database.password") == 0 ||
-	    strcmp(key, "auth.ldap.bindpass") == 0 ||
-	    strcmp(key, "client.user.password") == 0;
-}
+#define SECRET_SHOWN	"********"
 
 static const char *
 layer_name(enum conf_layer l)
@@ -83,6 +78,8 @@ emit_config(struct get_ctx *g, const char *key, const char *value,
 	static char row[CONF_MAX_VALUE * 7];
 	struct json_out o;
 
+	if (conf_is_secret(key) && !g->secrets && *value != '\0')
+		value = SECRET_SHOWN;	/* set, and not shown */
 	if (!g->json) {
 		printf("%s=%s\n", key, value);
 		return;
@@ -104,8 +101,7 @@ static void
 print_config(const char *key, const char *value, enum conf_layer from,
     void *arg)
 {
-	if (conf_is_internal(key) || secret_key(key) ||
-	    str_has_prefix(key, "log4perl."))
+	if (conf_is_internal(key) || str_has_prefix(key, "log4perl."))
 		return;
 	emit_config(arg, key, value, from);
 }
@@ -113,7 +109,7 @@ print_config(const char *key, const char *value, enum conf_layer from,
 static int
 config_get(struct qa *qa)
 {
-	struct get_ctx g = { qa->json, 1 };
+	struct get_ctx g = { qa->json, 1, qa->secrets };
 	enum conf_layer from;
 	const char *v;
 	int i, rc = 0;

@@ -161,6 +161,7 @@ int	 conf_expand(const char *in, char *out, size_t outsz);
 const struct conf_default *conf_default_find(const char *key);
 const char *conf_suggest(const char *key);
 int	 conf_is_internal(const char *key);
+int	 conf_is_secret(const char *key);
 void	 conf_foreach(void (*fn)(const char *key, const char *value,
 	    enum conf_layer, void *), void *arg);
 const char *conf_error(void);
@@ -751,6 +752,7 @@ struct qa {
 	int		 force;
 	int		 quiet;
 	int		 json;
+	int		 secrets;	/* --secrets: config get shows them */
 	int		 nargs;
 	char		*key[QA_MAX_ARGS];
 	char		*val[QA_MAX_ARGS];	/* NULL for a bare word */

@@ -22,6 +22,26 @@ t_like "config get hides internal keys" "$(echo "$out" | grep -c '^internal\.')"
 t_like "config get --json" "$(qa config get --json l7r.port)" \
 	'\{"key":"l7r.port","value":"9443","source":"database"\}'
 t_status "config get of an unknown key" 1 qa config get no.such.key
+qa config set auth.ldap.bindpass=s3cr3t >/dev/null
+t_is "a secret is not printed, even asked for by name" \
+	"$(qa config get auth.ldap.bindpass)" "auth.ldap.bindpass=********"
+t_is "nor in the listing" \
+	"$(qa config get | grep -c 's3cr3t\|^wat.admin.password=admin$')" 0
+t_is "where it shows it is set" "$(qa config get | grep -E \
+	'^(auth.ldap.bindpass|wat.admin.password)=')" \
+	"auth.ldap.bindpass=********
+wat.admin.password=********"
+t_is "nor as JSON" "$(qa config get --json auth.ldap.bindpass | tr -d ' \n')" \
+	'[{"key":"auth.ldap.bindpass","value":"********","source":"database"}]'
+t_is "an unset one shows empty" "$(qa config get database.password)" \
+	"database.password="
+t_is "--secrets shows it" "$(qa config get --secrets auth.ldap.bindpass)" \
+	"auth.ldap.bindpass=s3cr3t"
+t_is "--secrets is for config get only" \
+	"$(qa --secrets user list 2>&1; echo $?)" \
+	"qa: user list: --secrets is for config get only
+2"
+qa config del auth.ldap.bindpass >/dev/null
 t_is "config del" "$(qa config del custom.thing)" "1 config entries deleted."
 t_status "config set refuses file-only keys" 1 qa config set log.level=DEBUG
 t_status "config set refuses bad values" 1 qa config set l7r.port=http

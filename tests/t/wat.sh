@@ -81,7 +81,7 @@ t_like "with it: the cookie is cleared" \
 	"Set-Cookie: qvdwat=; Path=/; Max-Age=0"
 qa config set wat.admin.password=n3wS3cret >/dev/null
 t_like "qa config set stores the admin password hashed" \
-	"$(qa config get wat.admin.password)" 'pbkdf2|\$'
+	"$(qa config get --secrets wat.admin.password)" 'pbkdf2|\$'
 t_is "the old password no longer works" \
 	"$(code -d login=admin -d password=admin "$U/login")" 401
 t_is "the new one does" \
