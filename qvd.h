@@ -1345,7 +1345,8 @@ const char *wat_query(const struct wat_req *, const char *key, char *out,
 	    size_t outsz);
 
 /* watauth.c */
-void	 wat_auth_init(void);
+int	 wat_auth_init(struct db *);
+int	 wat_stale_page(struct wat_req *);
 void	 wat_session(struct wat_req *);
 int	 wat_csrf_ok(const struct wat_req *);
 void	 wat_csrf_token(const struct wat_req *, char *out, size_t outsz);

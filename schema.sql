@@ -245,6 +245,15 @@ CREATE INDEX vm_runtimes_idx_vm_state ON vm_runtimes (vm_state);
 CREATE INDEX vm_runtimes_idx_current_di_id ON vm_runtimes (current_di_id);
 CREATE INDEX vm_runtimes_idx_real_user_id ON vm_runtimes (real_user_id);
 
+-- The WAT's sessions (ours, beyond upstream): the SHA-256 of a cookie's
+-- token, ended at logout and when the admin password changes.
+CREATE TABLE wat_sessions (
+    token_hash char(64) PRIMARY KEY,
+    login varchar(128) NOT NULL,
+    password_mark char(64) NOT NULL,
+    expires timestamp NOT NULL
+);
+
 DO $$
 BEGIN
     EXECUTE format('ALTER DATABASE %I SET default_transaction_isolation '

@@ -264,11 +264,15 @@ route_api(struct wat_req *r)
 	memcpy(object, p, (size_t)(slash - p));
 	object[slash - p] = '\0';
 	str_copy(verb, slash + 1, sizeof(verb));
-	if (!wat_csrf_ok(r))
-		return r->basic ? wat_json_error(r, 403, "with HTTP Basic "
-		    "authentication, changes need a JSON body "
-		    "(Content-Type: application/json)") :
-		    wat_json_error(r, 403, "missing or wrong CSRF token");
+	if (!wat_csrf_ok(r)) {
+		if (r->basic)
+			return wat_json_error(r, 403, "with HTTP Basic "
+			    "authentication, changes need a JSON body "
+			    "(Content-Type: application/json)");
+		if (!str_has_prefix(r->ctype, "application/json"))
+			return wat_stale_page(r);	/* a form */
+		return wat_json_error(r, 403, "missing or wrong CSRF token");
+	}
 	return wat_act(r, object, verb);
 }
 
@@ -452,6 +456,7 @@ run(int lfd, struct ssl_ctx_st *tls, struct throttle *t)
 		}
 		if ((pid = fork()) == 0) {
 			close(lfd);
+			daemon_forget_pidfile();
 			child(fd, &ss, tls, t);
 		}
 		if (pid == -1)
@@ -579,6 +584,9 @@ main(int argc, char **argv)
 		    "(qvd-deploy-db)");
 	if (load_tls(db, &tls, err, sizeof(err)) == -1)
 		return fail("%s", err);
+	if (!check && wat_auth_init(db) == -1)
+		return fail("%s", "cannot make the table of sessions "
+		    "(wat_sessions)");
 	db_close(db);
 	if (wat_port(port, sizeof(port), err, sizeof(err)) == -1)
 		return fail("%s", err);
@@ -594,10 +602,10 @@ main(int argc, char **argv)
 		return fail("%s", err);
 	if ((t = throttle_new()) == NULL)
 		return fail("%s", "no shared memory for login throttling");
-	wat_auth_init();
+	if (!foreground && (daemon_detach(err, sizeof(err)) == -1 ||
+	    daemon_pidfile(conf_get("wat.pid_file"), err, sizeof(err)) == -1))
+		return fail("%s", err);	/* the pid file while still root */
 	if (drop_root(err, sizeof(err)) == -1)
-		return fail("%s", err);
-	if (!foreground && daemon_detach(err, sizeof(err)) == -1)
 		return fail("%s", err);
 	log_info("WAT listening on %s:%s%s", conf_get("wat.address"), port,
 	    tls ? " (TLS)" : "");

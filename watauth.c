@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* watauth.c -- who is asking the WAT: the single administrator of
- * wat.admin.login/password (manual 4.2.1), logged in by a signed session
- * cookie ("expiry.login.hmac") or HTTP Basic for scripts; CSRF tokens
- * derived from the session; throttled failed logins; the flash cookie that
- * carries an action's message to the next page. */
+ * wat.admin.login/password (manual 4.2.1), logged in by a session cookie
+ * whose session is a row of wat_sessions (so that every WAT process
+ * agrees, and a logout or a new admin password ends it) or by HTTP Basic
+ * for scripts; CSRF tokens derived from the session; throttled failed
+ * logins; the flash cookie that carries an action's message to the next
+ * page. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,33 +14,55 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include "qvd.h"
 
 #define FLASH_COOKIE	"qvdmsg"
+#define TOKEN_LEN	43	/* base62: over 256 bits */
 
-static unsigned char session_key[32];	/* made at start: restart = logout */
+static const char token_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-void
-wat_auth_init(void)
+/* The table of sessions, made if an older database lacks it. */
+int
+wat_auth_init(struct db *db)
 {
-	if (RAND_bytes(session_key, sizeof(session_key)) != 1) {
-		fprintf(stderr, "qvd-wat: no randomness for the session key\n");
-		exit(1);
-	}
+	struct pg_result *res = db_query(db, "SELECT to_regclass("
+	    "'wat_sessions') IS NULL", 0);
+	int missing = res != NULL && db_ntuples(res) == 1 &&
+	    strcmp(db_val(res, 0, 0), "t") == 0;
+
+	db_clear(res);
+	if (res == NULL)
+		return -1;
+	return missing ? db_exec(db, "CREATE TABLE wat_sessions ("
+	    "token_hash char(64) PRIMARY KEY, login varchar(128) NOT NULL, "
+	    "password_mark char(64) NOT NULL, expires timestamp NOT NULL)",
+	    0) : 0;
 }
 
+/* Hex SHA-256 of the parts, one after the other. */
 static void
-hmac_hex(const char *data, char *out, size_t outsz)
+sha256_hex(const char *a, const char *b, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	HMAC(EVP_sha256(), session_key, sizeof(session_key),
-	    (const unsigned char *)data, strlen(data), md, &n);
-	if (str_hex(md, n, out, outsz) == -1)
-		abort();	/* a caller's buffer too short: a bug */
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestUpdate(ctx, a, strlen(a));
+	EVP_DigestUpdate(ctx, b, strlen(b));
+	EVP_DigestFinal_ex(ctx, md, &n);
+	EVP_MD_CTX_free(ctx);
+	str_hex(md, n, out, 65);
+}
+
+/* What the admin password is now, as a session remembers it (a new
+ * password ends the sessions made with the old one). */
+static void
+password_mark(char out[65])
+{
+	sha256_hex("wat.admin.password:", conf_get("wat.admin.password"), out);
 }
 
 static int
@@ -47,38 +71,60 @@ same(const char *a, const char *b)
 	return strlen(a) == strlen(b) && CRYPTO_memcmp(a, b, strlen(a)) == 0;
 }
 
-static void
-make_cookie(const char *login, char *out, size_t outsz)
+/* A new session of login: its cookie value (the token) in out, or -1. */
+static int
+new_session(struct wat_req *r, const char *login, char *out, size_t outsz)
 {
-	char data[200], mac[80];
+	char token[TOKEN_LEN + 1], hash[65], mark[65], secs[24];
 
-	str_fmt(data, sizeof(data), "%lld.%s", wall_ms() / 1000 +
-	    conf_int("wat.session.timeout", 3600), login);
-	hmac_hex(data, mac, sizeof(mac));
-	str_fmt(out, outsz, "%s.%s", data, mac);
+	if (outsz <= TOKEN_LEN || pass_random(token, TOKEN_LEN,
+	    token_alphabet) == -1)
+		return -1;
+	sha256_hex("wat-session:", token, hash);
+	password_mark(mark);
+	str_fmt(secs, sizeof(secs), "%lld", conf_int("wat.session.timeout",
+	    3600));
+	db_exec(r->db, "DELETE FROM wat_sessions WHERE expires < "
+	    "localtimestamp", 0);
+	if (db_exec(r->db, "INSERT INTO wat_sessions (token_hash, login, "
+	    "password_mark, expires) VALUES ($1, $2, $3, localtimestamp + "
+	    "make_interval(secs => $4::int))", 4, hash, login, mark, secs) == -1)
+		return -1;
+	str_copy(out, token, outsz);
+	wipe(token, sizeof(token));
+	return 0;
 }
 
-/* The admin a cookie value names, if it is ours and not expired. */
+/* The admin of a cookie's session, if it is one, not ended or expired. */
 static int
-check_cookie(const char *value, char *login, size_t loginsz)
+check_cookie(struct wat_req *r, const char *value, char *login,
+    size_t loginsz)
 {
-	char data[200], mac[80], *dot1;
-	const char *dot2, *why;
-	long long expiry;
+	struct pg_result *res;
+	char hash[65], mark[65];
+	int rc = -1;
 
-	if ((dot2 = strrchr(value, '.')) == NULL ||
-	    (size_t)(dot2 - value) >= sizeof(data))
+	if (strlen(value) != TOKEN_LEN)
 		return -1;
-	memcpy(data, value, (size_t)(dot2 - value));
-	data[dot2 - value] = '\0';
-	hmac_hex(data, mac, sizeof(mac));
-	if (!same(dot2 + 1, mac) || (dot1 = strchr(data, '.')) == NULL)
-		return -1;
-	*dot1 = '\0';
-	if (num_parse(data, 0, 1LL << 40, &expiry, &why) == -1 ||
-	    expiry < wall_ms() / 1000)
-		return -1;
-	return str_copy(login, dot1 + 1, loginsz);
+	sha256_hex("wat-session:", value, hash);
+	password_mark(mark);
+	res = db_query(r->db, "SELECT login FROM wat_sessions WHERE "
+	    "token_hash = $1 AND password_mark = $2 AND expires > "
+	    "localtimestamp", 2, hash, mark);
+	if (res != NULL && db_ntuples(res) == 1)
+		rc = str_copy(login, db_val(res, 0, 0), loginsz);
+	db_clear(res);
+	return rc;
+}
+
+static void
+end_session(struct wat_req *r)
+{
+	char hash[65];
+
+	sha256_hex("wat-session:", r->cookie, hash);
+	db_exec(r->db, "DELETE FROM wat_sessions WHERE token_hash = $1", 1,
+	    hash);
 }
 
 /* wat.admin.password: hashed (qa config set), or the plain default. */
@@ -155,7 +201,7 @@ wat_session(struct wat_req *r)
 			p++;
 		if (strncmp(p, WAT_COOKIE "=", n + 1) == 0 &&
 		    r->cookie[0] == '\0' &&
-		    check_cookie(p + n + 1, r->login, sizeof(r->login)) == 0)
+		    check_cookie(r, p + n + 1, r->login, sizeof(r->login)) == 0)
 			str_copy(r->cookie, p + n + 1, sizeof(r->cookie));
 		else if (str_has_prefix(p, FLASH_COOKIE "="))
 			read_flash(r, p + strlen(FLASH_COOKIE) + 1);
@@ -187,14 +233,19 @@ wat_flash_clear(const struct wat_req *r)
 	    "Path=/; Max-Age=0; HttpOnly; SameSite=Strict\r\n";
 }
 
-/* The CSRF token of a session: forms and API calls that change carry it. */
+/* The CSRF token of a session: forms and API calls that change carry it
+ * (an HMAC keyed by the session's secret token, so any WAT process can
+ * check it). */
 void
 wat_csrf_token(const struct wat_req *r, char *out, size_t outsz)
 {
-	char data[300];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
 
-	str_fmt(data, sizeof(data), "csrf:%s", r->cookie);
-	hmac_hex(data, out, outsz);
+	HMAC(EVP_sha256(), r->cookie, (int)strlen(r->cookie),
+	    (const unsigned char *)"qvd-wat csrf", 12, md, &n);
+	if (str_hex(md, n, out, outsz) == -1)
+		abort();	/* a caller's buffer too short: a bug */
 }
 
 /* A change is allowed: by a session with its token, or by HTTP Basic with
@@ -213,6 +264,25 @@ wat_csrf_ok(const struct wat_req *r)
 		given = r->csrf_header;
 	wat_csrf_token(r, want, sizeof(want));
 	return same(given, want);
+}
+
+/*
+ * A form whose CSRF token is not this session's: most likely a page
+ * opened before the admin logged in again.  Said so, as a page.
+ */
+int
+wat_stale_page(struct wat_req *r)
+{
+	struct buf b = { NULL, 0, 0, 65536 };
+
+	wat_page_head(&b, "Out of date", r);
+	buf_adds(&b, "<h1>This page is out of date</h1><p id=\"error\" "
+	    "class=\"err\">It was opened in an earlier session (before you "
+	    "logged in again), so nothing was changed. Reload it and try "
+	    "again.</p><p><a href=\"");
+	wat_html(&b, r->referer[0] ? r->referer : "/");
+	buf_adds(&b, "\">Back to the page</a></p>");
+	return wat_page_send(r, &b, 403);
 }
 
 int
@@ -252,8 +322,10 @@ wat_login(struct wat_req *r)
 	}
 	if (ok == 0)
 		return wat_login_page(r, 401, "Wrong login or password");
+	if (new_session(r, login, cookie, sizeof(cookie)) == -1)
+		return wat_login_page(r, 503, "The session cannot be stored: is "
+		    "the database reachable?");
 	log_info("WAT %s: %s logged in", r->peer, login);
-	make_cookie(login, cookie, sizeof(cookie));
 	str_fmt(hdr, sizeof(hdr), "Set-Cookie: " WAT_COOKIE "=%s; Path=/; "
 	    "HttpOnly; SameSite=Strict%s\r\n", cookie, r->tls ? "; Secure" :
 	    "");
@@ -264,8 +336,9 @@ int
 wat_logout(struct wat_req *r)
 {
 	if (!wat_csrf_ok(r))
-		return wat_reply(r, 403, NULL, "text/plain", "Missing or wrong "
-		    "CSRF token\r\n");
+		return wat_stale_page(r);
+	if (r->cookie[0] != '\0')
+		end_session(r);
 	log_info("WAT %s: %s logged out", r->peer, r->login);
 	return wat_redirect(r, "/login", "Set-Cookie: " WAT_COOKIE "=; "
 	    "Path=/; Max-Age=0; HttpOnly; SameSite=Strict\r\n");

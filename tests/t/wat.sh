@@ -79,7 +79,12 @@ token=$(echo "$page" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p')
 t_like "with it: the cookie is cleared" \
 	"$(curl -s -D - -o /dev/null -b "$J" -d csrf="$token" "$U/logout" | tr -d '\r')" \
 	"Set-Cookie: qvdwat=; Path=/; Max-Age=0"
+curl -s -o /dev/null -c "$QVD_WORK/before" -d login=admin -d password=admin \
+	"$U/login"
+t_is "a session before the password changes" \
+	"$(code -b "$QVD_WORK/before" "$U/")" 200
 qa config set wat.admin.password=n3wS3cret >/dev/null
+t_is "is refused after it" "$(code -b "$QVD_WORK/before" "$U/")" 303
 t_like "qa config set stores the admin password hashed" \
 	"$(qa config get --secrets wat.admin.password)" 'pbkdf2|\$'
 t_is "the old password no longer works" \
@@ -94,7 +99,7 @@ wait_for 10 sh -c "! curl -s -o /dev/null $U/login"
 sed 's/^wat.log.filename =.*//' "$QVD_CONF" >"$QVD_WORK/daemon.conf"
 echo "wat.log.filename = $QVD_WORK/wat.log" >>"$QVD_WORK/daemon.conf"
 echo "log.level = INFO" >>"$QVD_WORK/daemon.conf"
-echo "wat.pid_file = $QVD_WORK/wat.pid" >>"$QVD_WORK/daemon.conf"
+echo "wat.pid_file = $QVD_WORK/wat.pid" >>"$QVD_WORK/daemon.conf" # as root
 t_ok "qvd-wat detaches" qvd-wat -c "$QVD_WORK/daemon.conf"
 wait_for 10 curl -s -o /dev/null "$U/login"
 code -d login=admin -d password=wrong "$U/login" >/dev/null
