@@ -441,7 +441,8 @@ const struct conf_default conf_defaults[] = {
 	B("wat.use_ssl", "0", "Serve the WAT over TLS (L7R certificate)."),
 	S("wat.as_user", "nobody", "User qvd-wat runs as when started as root."),
 	I("wat.session.timeout", "3600", 60, 604800, "Idle session lifetime."),
-	P("wat.pid_file", "${path.run}/qvd-wat.pid", "PID file of qvd-wat."),
+	P("wat.pid_file", "${path.run}/qvd-wat.pid",
+	    "PID file of qvd-wat, written when it detaches (not with -f)."),
 	I("wat.auth.throttle.failures", "5", 1, 1000000,
 	    "Failed WAT logins of one login from one address before it is "
 	    "refused there."),

@@ -271,33 +271,108 @@ osf_new(struct wat_req *r, struct wat_result *res)
 
 /* ---- disk images ---- */
 
-/* "Set defaults": default_OSF=DI fields (or {"default": [DI, ...]}) each
- * make that DI its OSF's default, as "qa di tag tag=default" does. */
+/* The DI that is now OSF osf's default ("0" if none), into out. */
+static int
+current_default(struct db *db, const char *osf, char *out, size_t outsz)
+{
+	struct pg_result *res = db_query(db, "SELECT d.id FROM dis d JOIN "
+	    "osfs o ON o.id = d.osf_id JOIN di_tags t ON t.di_id = d.id WHERE "
+	    "o.name = $1 AND t.tag = 'default'", 1, osf);
+
+	if (res == NULL)
+		return -1;
+	str_copy(out, db_ntuples(res) > 0 ? db_val(res, 0, 0) : "0", outsz);
+	db_clear(res);
+	return 0;
+}
+
+/*
+ * Whether a default_OSF=DI field of the page changes anything: 1 it
+ * does, 0 the page showed that DI as default already (was_OSF), -1 the
+ * default changed since the page showed it (said in msg) or the database
+ * failed.
+ */
+static int
+default_changed(struct wat_req *r, const char *osf, long long id, char *msg,
+    size_t msgsz)
+{
+	char key[200], now[24];
+	const char *was;
+
+	str_fmt(key, sizeof(key), "was_%s", osf);
+	if ((was = wat_param(r, key)) == NULL)
+		was = "0";
+	if (strtoll(was, NULL, 10) == id)
+		return 0;
+	if (current_default(r->db, osf, now, sizeof(now)) == -1) {
+		str_copy(msg, "the database is not available", msgsz);
+		return -1;
+	}
+	if (strcmp(now, was) == 0)
+		return 1;
+	str_fmt(msg, msgsz, "nothing was changed: the default of %.64s "
+	    "changed since this page was shown (now DI %s); reload it and "
+	    "choose again", osf, now);
+	return -1;
+}
+
+/* The DI id of a default field; -1 (failed) when it is none. */
+static long long
+default_id(struct wat_result *res, const char *v)
+{
+	const char *why;
+	long long id;
+
+	if (num_parse(v, 1, 1LL << 31, &id, &why) == -1)
+		return failed(res, 400, "default: not a disk image id");
+	return id;
+}
+
+/*
+ * "Set defaults": the page's default_OSF=DI radios make those DIs their
+ * OSF's default, as "qa di tag tag=default" does: only those changed on
+ * the page, and none if a default changed since the page showed it
+ * (all are checked first).  {"default": [DI, ...]} (the JSON API) sets
+ * each.
+ */
 static int
 di_defaults(struct wat_req *r, struct wat_result *res)
 {
 	struct di_exp none;
-	char err[ADMIN_ERRSZ], msg[ADMIN_ERRSZ + 32];
-	long long id, nexp, n = 0;
-	const char *why;
-	int i;
+	char err[ADMIN_ERRSZ], msg[ADMIN_ERRSZ + 200];
+	long long id, nexp, n = 0, asked = 0;
+	int i, pass, change;
 
 	memset(&none, 0, sizeof(none));
-	for (i = 0; i < r->nparams; i++) {
-		if (strcmp(r->params[i].key, "default") != 0 &&
-		    !str_has_prefix(r->params[i].key, "default_"))
-			continue;
-		if (num_parse(r->params[i].val, 1, 1LL << 31, &id, &why) == -1)
-			return failed(res, 400, "default: not a disk image id");
-		if (di_tag(r->db, id, "default", &none, &nexp, err) == -1) {
-			str_fmt(msg, sizeof(msg), "DI %lld: %s", id, err);
-			return failed(res, 409, msg);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < r->nparams; i++) {
+			const char *k = r->params[i].key;
+			int form = str_has_prefix(k, "default_");
+
+			if (!form && strcmp(k, "default") != 0)
+				continue;
+			if ((id = default_id(res, r->params[i].val)) == -1)
+				return -1;
+			asked++;
+			change = form ? default_changed(r, k + 8, id, msg,
+			    sizeof(msg)) : 1;
+			if (change == -1)
+				return failed(res, 409, msg);
+			if (pass == 0 || change == 0)
+				continue;
+			if (di_tag(r->db, id, "default", &none, &nexp, err) ==
+			    -1) {
+				str_fmt(msg, sizeof(msg), "DI %lld: %s", id,
+				    err);
+				return failed(res, 409, msg);
+			}
+			n++;
 		}
-		n++;
 	}
-	if (n == 0)
+	if (asked == 0)
 		return failed(res, 400, "no default is chosen");
-	return done(res, 0, "%lld defaults set.", n);
+	return done(res, 0, n == 0 ? "No default was changed." :
+	    "%lld defaults set.", n);
 }
 
 static char jobs_dir[4096];

@@ -387,7 +387,12 @@ list_cell(struct buf *b, const struct wat_view *v, const struct list_def *l,
 	buf_adds(b, "</td>");
 }
 
-/* The disk images' "Default" column: a radio per OSF (manual 4.3.7). */
+/*
+ * The disk images' "Default" column: a radio per OSF (manual 4.3.7); the
+ * default row also says, hidden, which DI the page showed as default, so
+ * that "Set defaults" changes only what the admin changed and sees a
+ * change made meanwhile.
+ */
 static void
 default_radio(struct buf *b, const struct list_def *l, struct pg_result *res,
     int i)
@@ -398,8 +403,14 @@ default_radio(struct buf *b, const struct list_def *l, struct pg_result *res,
 
 	buf_adds(b, "<td><input type=\"radio\" name=\"default_");
 	wat_html(b, db_val(res, i, osf));
-	buf_printf(b, "\" value=\"%s\"%s></td>", db_val(res, i, 0),
+	buf_printf(b, "\" value=\"%s\"%s>", db_val(res, i, 0),
 	    is_default ? " checked" : "");
+	if (is_default) {
+		buf_adds(b, "<input type=\"hidden\" name=\"was_");
+		wat_html(b, db_val(res, i, osf));
+		buf_printf(b, "\" value=\"%s\">", db_val(res, i, 0));
+	}
+	buf_adds(b, "</td>");
 }
 
 /* The buttons of the view's actions, for a form with "id" fields. */

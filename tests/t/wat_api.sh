@@ -10,8 +10,9 @@ U=http://127.0.0.1:$PORT
 J=$QVD_WORK/jar
 S=$QVD_WORK/storage
 cleanup() {
-	[ -n "${WAT:-}" ] && kill "$WAT" 2>/dev/null
-	[ -n "${WAT2:-}" ] && kill "$WAT2" 2>/dev/null
+	for p in ${WAT:-} ${WAT2:-} ${WAT3:-}; do
+		kill "$p" 2>/dev/null
+	done
 }
 trap cleanup EXIT
 qvd-deploy-db >/dev/null
@@ -174,6 +175,65 @@ t_like "search: the matching users" "$page" '<td>carol</td>.*1 shown of 2'
 t_fails "and only those" sh -c "echo '$page' | grep -q '<td>zed</td>'"
 t_like "pages are not actions: a POST to a page is refused" \
 	"$(code -b "$J" -d csrf="$token" "$U/vm/")" 405
+
+# --- sessions are rows of the database: every WAT agrees, logout ends them
+printf 'PORT=13312\n' >"$QVD_WORK/default3"
+{ cat "$QVD_CONF"; echo "wat.default_file = $QVD_WORK/default3"; } \
+	>"$QVD_WORK/wat3.conf"
+qvd-wat -f -c "$QVD_WORK/wat3.conf" >"$QVD_WORK/wat3.out" 2>&1 &
+WAT3=$!
+U3=http://127.0.0.1:13312
+wait_for 10 curl -s -o /dev/null "$U3/login"
+J2=$QVD_WORK/jar2
+curl -s -o /dev/null -c "$J2" -d login=admin -d password=admin "$U/login"
+cp "$J2" "$QVD_WORK/saved"
+tok=$(awk '$6 == "qvdwat" { print $7 }' "$J2")
+hash=$(printf 'wat-session:%s' "$tok" | sha256sum | cut -c1-64)
+session_rows() { q "SELECT count(*) FROM wat_sessions WHERE token_hash = '$1'"; }
+t_is "a session is a row of wat_sessions, keeping a hash, not its token" \
+	"$(session_rows "$hash") $(session_rows "$tok")" "1 0"
+t_is "another WAT process takes the session" "$(code -b "$J2" "$U3/vm/")" 200
+for v in v3 v4; do
+	head -c 1000 /dev/urandom >"$S/staging/$v.img"
+	job=$(api POST /api/di/new "{\"osf_id\":1,\"file\":\"$v.img\",\"version\":\"$v\"}" |
+		sed 's/.*"job":"\([0-9a-f]*\)".*/\1/')
+	wait_for 20 sh -c "curl -s -u admin:admin $U/api/di/job/$job | grep -q '\"state\":\"done\"'"
+done
+v3=$(q "SELECT id FROM dis WHERE version = 'v3'")
+v4=$(q "SELECT id FROM dis WHERE version = 'v4'")
+page=$(curl -s -b "$J2" "$U/di/")
+token=$(echo "$page" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
+t_like "the disk images' page says which DI it shows as default" "$page" \
+	'name="default_desk" value="1" checked><input type="hidden" name="was_desk" value="1">'
+api POST /api/di/default "{\"default\":[$v4]}" >/dev/null	# another admin
+form() {	# JSON FIELDS: the page's Set defaults, with its session and token
+	curl -s -b "$J2" -H "X-CSRF-Token: $token" -H \
+		'Content-Type: application/json' --data "{$1}" "$U/api/di/default"
+}
+t_like "a stale page's Set defaults changes nothing, saying why" \
+	"$(form "\"default_desk\":$v3,\"was_desk\":1")" \
+	"nothing was changed: the default of desk changed since this page was shown \(now DI $v4\)"
+t_is "the newer default stays" "$(q "SELECT di_id FROM di_tags WHERE tag =
+	'default'")" "$v4"
+t_like "a row left as the page showed it is not resubmitted" \
+	"$(form "\"default_desk\":1,\"was_desk\":1")" \
+	'"message":"No default was changed."'
+t_is "and undoes nothing" "$(q "SELECT di_id FROM di_tags WHERE tag =
+	'default'")" "$v4"
+curl -s -o /dev/null -b "$J2" -d csrf="$token" "$U3/logout"
+t_is "logged out (on the other WAT): a saved cookie gets no page" \
+	"$(code -b "$QVD_WORK/saved" "$U/vm/")" 303
+t_is "no API read" "$(code -b "$QVD_WORK/saved" "$U/api/vm")" 401
+t_is "and no change" "$(code -b "$QVD_WORK/saved" -d csrf="$token" -d id=1 \
+	-d back=/vm/ "$U/api/vm/block")" 401
+t_is "nothing was blocked" "$(q "SELECT blocked FROM vm_runtimes")" f
+t_is "the session's row is gone" "$(session_rows "$hash")" 0
+curl -s -o /dev/null -c "$J2" -d login=admin -d password=admin "$U/login"
+t_like "a form of an earlier session: a page saying to reload it" \
+	"$(curl -s -b "$J2" -d csrf="$token" -d id=1 -d back=/vm/ "$U/api/vm/block")" \
+	'<h1>This page is out of date</h1>.*nothing was changed. Reload it'
+t_is "not blocked either" "$(q "SELECT blocked FROM vm_runtimes")" f
+kill "$WAT3"; WAT3=
 
 # --- failed logins are throttled per login and address ---
 for i in 1 2 3 4 5; do
