@@ -9,7 +9,7 @@ t_is "every table is there" "$tables" "configs di_properties di_tags dis \
 host_cmds host_counters host_properties host_runtimes host_states hosts \
 osf_properties osfs ssl_configs user_cmds user_extras user_properties \
 user_states users versions vm_cmds vm_counters vm_properties vm_runtimes \
-vm_states vms"
+vm_states vms wat_sessions"
 t_is "vm states seeded" "$(q "SELECT string_agg(name, ',' ORDER BY name)
 	FROM vm_states")" "debugging,running,starting,stopped,stopping,zombie"
 t_is "host states seeded" "$(q "SELECT string_agg(name, ',' ORDER BY name)
