@@ -627,6 +627,48 @@ intern_atom(struct x11_conn *x, const char *name)
 }
 
 /*
+ * An 8-bit property of window w (of type type, 0 any): its bytes, up to
+ * valuesz, into value; their count, or -1 when it is not there.
+ */
+static long
+get_property(struct x11_conn *x, uint32_t w, uint32_t atom, uint32_t type,
+    unsigned char *value, size_t valuesz)
+{
+	unsigned char req[24], rep[32];
+	size_t n;
+	int code;
+
+	req[0] = X_GET_PROPERTY;
+	req[1] = 0;
+	put16(req + 2, 6);
+	put32(req + 4, w);
+	put32(req + 8, atom);
+	put32(req + 12, type);
+	put32(req + 16, 0);
+	put32(req + 20, (uint32_t)(valuesz / 4));
+	if (request(x, req, sizeof(req)) == -1 ||
+	    answer(x, rep, value, valuesz, &code) != 1 || rep[1] != 8)
+		return -1;
+	n = get32(rep + 16);
+	return (long)(n < valuesz ? n : valuesz);
+}
+
+/* Select events on window w (replacing this client's selection there). */
+static int
+select_events(struct x11_conn *x, uint32_t w, uint32_t mask)
+{
+	unsigned char req[16];
+
+	req[0] = X_CHANGE_WINDOW_ATTRIBUTES;
+	req[1] = 0;
+	put16(req + 2, 4);
+	put32(req + 4, w);
+	put32(req + 8, X_CW_EVENT_MASK);
+	put32(req + 12, mask);
+	return request(x, req, sizeof(req));
+}
+
+/*
  * The first layout of the XKB rules names (rules, model, layout,
  * variant, options; NUL-separated) as nxagent's "model/layout".
  * -1 when absent or not of letters, digits and _ -.
@@ -660,42 +702,20 @@ x11_parse_xkb_names(const unsigned char *v, size_t len, char *out,
 int
 x11_keyboard(struct x11_conn *x, char *out, size_t outsz)
 {
-	unsigned char req[24], rep[32], value[256];
-	long atom = intern_atom(x, "_XKB_RULES_NAMES");
-	size_t n;
-	int code = 0;
+	unsigned char value[256];
+	long atom = intern_atom(x, "_XKB_RULES_NAMES"), n;
 
-	if (atom <= 0)
+	if (atom <= 0 || (n = get_property(x, x->root, (uint32_t)atom, 0, value,
+	    sizeof(value))) == -1)
 		return -1;
-	req[0] = X_GET_PROPERTY;
-	req[1] = 0;
-	put16(req + 2, 6);
-	put32(req + 4, x->root);
-	put32(req + 8, (uint32_t)atom);
-	put32(req + 12, 0);		/* any type */
-	put32(req + 16, 0);
-	put32(req + 20, 64);		/* 256 bytes */
-	if (request(x, req, sizeof(req)) == -1 ||
-	    answer(x, rep, value, sizeof(value), &code) != 1 || rep[1] != 8)
-		return -1;
-	n = get32(rep + 16);
-	return x11_parse_xkb_names(value, n < sizeof(value) ? n :
-	    sizeof(value), out, outsz);
+	return x11_parse_xkb_names(value, (size_t)n, out, outsz);
 }
 
 /* Select these events on the root window, beside those selected. */
 static int
 select_root(struct x11_conn *x, uint32_t mask, int *code)
 {
-	unsigned char req[16];
-
-	req[0] = X_CHANGE_WINDOW_ATTRIBUTES;
-	req[1] = 0;
-	put16(req + 2, 4);
-	put32(req + 4, x->root);
-	put32(req + 8, X_CW_EVENT_MASK);
-	put32(req + 12, x->events | mask);
-	if (request(x, req, sizeof(req)) == -1 ||
+	if (select_events(x, x->root, x->events | mask) == -1 ||
 	    error_of(x, x->seq, code) == -1)
 		return -1;
 	if (*code == 0)
@@ -725,24 +745,11 @@ x11_hold_resize_redirect(struct x11_conn *x)
 static int
 is_nxagent(struct x11_conn *x, uint32_t w)
 {
-	unsigned char req[24], rep[32], value[64];
-	size_t n;
-	int code;
+	unsigned char value[64];
+	long n = get_property(x, w, X_ATOM_WM_CLASS, X_ATOM_STRING, value,
+	    sizeof(value));
 
-	req[0] = X_GET_PROPERTY;
-	req[1] = 0;
-	put16(req + 2, 6);
-	put32(req + 4, w);
-	put32(req + 8, X_ATOM_WM_CLASS);
-	put32(req + 12, X_ATOM_STRING);
-	put32(req + 16, 0);
-	put32(req + 20, sizeof(value) / 4);
-	if (request(x, req, sizeof(req)) == -1 ||
-	    answer(x, rep, value, sizeof(value), &code) != 1 || rep[1] != 8)
-		return 0;
-	n = get32(rep + 16);
-	n = n < sizeof(value) ? n : sizeof(value);
-	return memmem(value, n, "NXAgent", 7) != NULL;
+	return n > 0 && memmem(value, (size_t)n, "NXAgent", 7) != NULL;
 }
 
 /* Window w's size; -1 when it is gone. */
@@ -762,21 +769,6 @@ window_size(struct x11_conn *x, uint32_t w, int *width, int *height)
 	*width = (int)get16(rep + 16);
 	*height = (int)get16(rep + 18);
 	return 0;
-}
-
-/* Select events on a window of another client's. */
-static int
-watch_window(struct x11_conn *x, uint32_t w, uint32_t mask)
-{
-	unsigned char req[16];
-
-	req[0] = X_CHANGE_WINDOW_ATTRIBUTES;
-	req[1] = 0;
-	put16(req + 2, 4);
-	put32(req + 4, w);
-	put32(req + 8, X_CW_EVENT_MASK);
-	put32(req + 12, mask);
-	return request(x, req, sizeof(req));
 }
 
 /* nxagent's window as the holder follows it (fit_window). */
@@ -845,7 +837,7 @@ fit_window(struct x11_conn *x, struct fitting *f, const unsigned char *m)
 		f->agent = w;
 		f->corrections = 0;
 		f->until = mono_ms() + X11_FIT_SETTLE_MS;
-		watch_window(x, w, X_STRUCTURE_NOTIFY_MASK);
+		select_events(x, w, X_STRUCTURE_NOTIFY_MASK);
 		correct(x, f, width, height);
 		break;
 	case X_CONFIGURE_NOTIFY:
