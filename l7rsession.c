@@ -16,7 +16,7 @@
 #define POLL_MS		100	/* how often the database is looked at */
 #define X_POLL_MS	10	/* how often the VMA's x_state and nxagent's
 				   port are tried while a session comes up */
-#define X_RETRY_MS	200	/* how often a refused x_start is retried */
+#define X_RETRY_MS	25	/* how often a refused x_start is retried */
 #define PARAMS_MAX	(64 * 1024)
 
 struct session {

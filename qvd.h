@@ -872,6 +872,7 @@ int	 xs_set_state(const char *nx_state);
 const char *xs_x_state(long long *since);
 pid_t	 xs_agent_pid(void);
 int	 xs_signal(int sig);
+void	 xs_suspend(void);
 int	 xs_write_options(const struct nx_params *, char *err, size_t errsz);
 void	 xs_write_side_files(const struct nx_params *);
 int	 xs_start(const struct nx_params *);

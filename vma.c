@@ -159,7 +159,7 @@ rpc_x_start(struct rpc *r)
 			goto out;
 		}
 	} else if (strcmp(x, "connected") == 0) {
-		xs_signal(SIGHUP);
+		xs_suspend();
 		fail(r, "Can't connect to X session in state connected, "
 		    "suspending it, retry later");
 		goto out;

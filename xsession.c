@@ -22,7 +22,9 @@
 #define ENV_MAX		64
 #define STOP_GRACE_S	5	/* an ended session's monitor cleans up */
 
-static char state_path[512], pid_path[512];
+static char state_path[512], pid_path[512], suspend_path[512];
+
+#define SUSPEND_ASKED_MS	3000	/* a suspend asked once in this time */
 
 static void
 paths(void)
@@ -31,6 +33,8 @@ paths(void)
 
 	str_fmt(state_path, sizeof(state_path), "%s/nxagent.state", run);
 	str_fmt(pid_path, sizeof(pid_path), "%s/nxagent.pid", run);
+	str_fmt(suspend_path, sizeof(suspend_path), "%s/nxagent.suspend",
+	    run);
 }
 
 static int
@@ -140,6 +144,28 @@ xs_signal(int sig)
 	if (pid == 0)
 		return -1;
 	return kill(pid, sig);
+}
+
+/*
+ * A connected session to suspend, for a new connection: SIGHUP once, not
+ * again within SUSPEND_ASKED_MS (the L7R asks every few ms while nxagent
+ * suspends, and a second SIGHUP then could be taken for a resume).  The
+ * time it was asked is a file's: each call is its own process.
+ */
+void
+xs_suspend(void)
+{
+	struct stat st;
+	char now[32];
+
+	paths();
+	if (stat(suspend_path, &st) == 0 && wall_ms() - ((long long)
+	    st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000) <
+	    SUSPEND_ASKED_MS)
+		return;
+	str_fmt(now, sizeof(now), "%lld\n", wall_ms());
+	file_write_atomic(suspend_path, now, 0644);
+	xs_signal(SIGHUP);
 }
 
 /* ---- the monitor ---- */
