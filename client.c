@@ -41,6 +41,7 @@ struct client {
 };
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t shutdown_over;	/* SIGALRM: waited enough */
 static int logs_to_stderr;	/* then fail() does not log it again */
 
 static void
@@ -96,6 +97,13 @@ on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	shutdown_over = 1;
 }
 
 /* ---- settings ---- */
@@ -540,6 +548,30 @@ why_ended(struct client *cl, long long id)
 	return CX_OK;
 }
 
+/*
+ * The user's disconnect (a signal): nxproxy is told to end first, and its
+ * last bytes relayed, so that nxagent sees NX's own shutdown of the link
+ * and suspends at once; on a link just cut it takes hundreds of ms
+ * longer, which a next connection waits for.  2 s at most.
+ */
+static void
+end_proxy(struct client *cl, int fd, pid_t pid, struct relay_stats *st)
+{
+	struct relay_stats more;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
+	shutdown_over = 0;
+	kill(pid, SIGTERM);
+	alarm(2);
+	relay_run(&cl->l7r.c, fd, &shutdown_over, &more);
+	alarm(0);
+	st->up += more.up;
+	st->down += more.down;
+}
+
 /* Tunnel <-> nxproxy until either ends; the exit status or NO_DESKTOP. */
 static int
 run_session(struct client *cl, long long id, const char *options)
@@ -560,6 +592,8 @@ run_session(struct client *cl, long long id, const char *options)
 	close(sp[1]);
 	log_info("nxproxy %d started with %s", (int)pid, options);
 	relay_run(&cl->l7r.c, sp[0], &stop_requested, &st);
+	if (st.end == RELAY_STOPPED)
+		end_proxy(cl, sp[0], pid, &st);
 	close(sp[0]);
 	log_info("session ended: %llu bytes from the server, %llu to it",
 	    st.up, st.down);
