@@ -27,22 +27,23 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 endif
 
 # Shared by every binary, and what needs the database too.
-CORE	= xmalloc str buf base64 log conf defaults clock json http tls conn pass \
-	  tty
+CORE	= xmalloc str buf base64 log conf defaults valid ipnet clock json http \
+	  tls conn pass tty files
 DBCORE	= $(CORE) db schema
 
 # What qa and the WAT share: the administration layer.
-ADMIN	= admin vmctl di filter table lists attime ipnet lb $(DBCORE)
+ADMIN	= admin vmctl di filter table lists attime lb $(DBCORE)
 # Unit tests link everything they might test.
 TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay ldap x11
 
 DEPLOY_OBJS = deploy $(DBCORE)
-QA_OBJS	= qa qacmd qavm $(ADMIN)
+QA_OBJS	= qa qacmd qavm proc $(ADMIN)
 VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
-WAT_OBJS = wat watauth watpage watform watact throttle proc daemon $(ADMIN)
+WAT_OBJS = wat watauth watpage watform watact watjob watkeep throttle proc daemon \
+	   $(ADMIN)
 CLIENT_OBJS = client l7rclient certstore x11 relay nx proc $(CORE)
 NODE_OBJS = hkd vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
-	    throttle auth ldap relay lb admin vmctl ipnet $(DBCORE)
+	    throttle auth ldap relay lb admin vmctl $(DBCORE)
 
 PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient qvd-wat
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_relay t_db \
@@ -187,12 +188,13 @@ install: all
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/qvd
 	install -m 755 $(O)/qvd-deploy-db $(DESTDIR)$(SBINDIR)/
-	install -m 755 $(O)/qa $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-vma $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-node $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-wat $(DESTDIR)$(SBINDIR)/
 	install -m 755 qvd-mkimage $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(O)/qa $(DESTDIR)$(BINDIR)/
+	ln -sf qa $(DESTDIR)$(BINDIR)/qvd-admin
 	install -m 755 $(O)/qvdclient $(DESTDIR)$(BINDIR)/
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/

@@ -61,7 +61,7 @@ admin_valid_name(const char *what, const char *s, size_t max, char *err)
 	}
 	if (strlen(s) > max) {
 		str_fmt(err, ADMIN_ERRSZ, "%s '%s' is longer than %zu characters",
-		    what, s, max);
+		    what, str_clip(s), max);
 		return -1;
 	}
 	for (; *p; p++)
@@ -73,7 +73,28 @@ admin_valid_name(const char *what, const char *s, size_t max, char *err)
 	if (isspace((unsigned char)s[0]) ||
 	    isspace((unsigned char)s[strlen(s) - 1])) {
 		str_fmt(err, ADMIN_ERRSZ, "%s '%s' starts or ends with a blank",
-		    what, s);
+		    what, str_clip(s));
+		return -1;
+	}
+	return 0;
+}
+
+/* A password to store: not empty, at most PASS_MAX bytes, hashed. */
+static int
+hash_new_password(const char *what, const char *password,
+    char hash[PASS_HASH_MAX], char *err)
+{
+	if (password == NULL || *password == '\0') {
+		str_fmt(err, ADMIN_ERRSZ, "%s must not be empty", what);
+		return -1;
+	}
+	if (strlen(password) > PASS_MAX) {
+		str_fmt(err, ADMIN_ERRSZ, "%s is too long (%zu bytes; at most "
+		    "%d)", what, strlen(password), PASS_MAX);
+		return -1;
+	}
+	if (pass_hash(password, hash, PASS_HASH_MAX) == -1) {
+		str_fmt(err, ADMIN_ERRSZ, "cannot hash %s", what);
 		return -1;
 	}
 	return 0;
@@ -148,11 +169,8 @@ config_check(const char *key, const char *value, char **stored, char *warn,
 		*stored = xstrdup(value);
 		return 0;
 	}
-	if (*value == '\0' || pass_hash(value, hash, sizeof(hash)) == -1) {
-		str_copy(err, "wat.admin.password must not be empty",
-		    ADMIN_ERRSZ);
+	if (hash_new_password("wat.admin.password", value, hash, err) == -1)
 		return -1;
-	}
 	*stored = xstrdup(hash);
 	return 0;
 }
@@ -187,6 +205,7 @@ struct config_del {
 	const char *const *keys;
 	int	 nkeys;
 	long long count;
+	struct buf missing;	/* keys that were not set */
 };
 
 static int
@@ -197,6 +216,7 @@ tx_config_del(struct db *db, void *arg)
 	long long n;
 
 	c->count = 0;
+	buf_reset(&c->missing);
 	if (c->keys == NULL) {
 		if ((c->count = db_exec_count(db, "DELETE FROM configs", 0))
 		    == -1)
@@ -207,6 +227,9 @@ tx_config_del(struct db *db, void *arg)
 			    1, c->keys[i]);
 			if (n == -1)
 				return -1;
+			if (n == 0)
+				buf_printf(&c->missing, "%s%s", c->missing.len ?
+				    ", " : "", str_clip(c->keys[i]));
 			c->count += n;
 		}
 	return db_notify(db, "qvd_config_changed");
@@ -216,10 +239,17 @@ tx_config_del(struct db *db, void *arg)
 long long
 admin_config_del(struct db *db, const char *const *keys, int nkeys, char *err)
 {
-	struct config_del c = { keys, nkeys, 0 };
+	struct config_del c = { keys, nkeys, 0, { NULL, 0, 0, 4096 } };
 
-	if (db_tx(db, tx_config_del, &c) == -1)
+	if (db_tx(db, tx_config_del, &c) == -1) {
+		buf_free(&c.missing);
 		return db_fail(db, err, "cannot delete configuration");
+	}
+	err[0] = '\0';
+	if (c.missing.len > 0)
+		str_fmt(err, ADMIN_ERRSZ, ADMIN_NOTE_REFUSED "deleted: %s (not "
+		    "set in the database).", buf_str(&c.missing));
+	buf_free(&c.missing);
 	return c.count;
 }
 
@@ -320,14 +350,16 @@ tx_host_add(struct db *db, void *arg)
 	struct pg_result *res;
 	char id[24];
 
-	res = db_query(db, "SELECT name FROM hosts WHERE name = $1 OR "
-	    "address = $2", 2, h->name, h->address);
+	res = db_query(db, "SELECT name FROM hosts WHERE lower(name) = "
+	    "lower($1) OR address = $2", 2, h->name, h->address);
 	if (res == NULL)
 		return -1;
 	if (db_ntuples(res) > 0) {
-		if (strcmp(db_val(res, 0, 0), h->name) == 0)
+		if (str_eq_nocase(db_val(res, 0, 0), h->name))
 			str_fmt(h->err, ADMIN_ERRSZ, "a host named '%s' already "
-			    "exists", h->name);
+			    "exists%s", db_val(res, 0, 0), strcmp(db_val(res, 0,
+			    0), h->name) ? " (node names ignore case)" :
+			    "");
 		else
 			str_fmt(h->err, ADMIN_ERRSZ, "address %s is already used "
 			    "by host '%s'", h->address, db_val(res, 0, 0));
@@ -349,20 +381,6 @@ tx_host_add(struct db *db, void *arg)
 	    id) == -1)
 		return -1;
 	return 0;
-}
-
-static int
-valid_address(const char *a)
-{
-	unsigned char tmp[16];
-	const char *p;
-
-	if (inet_pton(AF_INET, a, tmp) == 1 || inet_pton(AF_INET6, a, tmp) == 1)
-		return 1;
-	for (p = a; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
-			return 0;
-	return *a != '\0' && strlen(a) < 128;
 }
 
 /*
@@ -404,11 +422,11 @@ admin_host_add(struct db *db, const char *name, const char *address,
 {
 	struct host_add h = { name, address, 0, err };
 
-	if (admin_valid_name("host name", name, 127, err) == -1)
+	if (valid_name(NAME_OBJECT, "host name", name, err, ADMIN_ERRSZ) == -1)
 		return -1;
-	if (!valid_address(address)) {
-		str_fmt(err, ADMIN_ERRSZ, "'%s' is not an IP address or a host "
-		    "name", address);
+	if (!valid_ip(address)) {
+		str_fmt(err, ADMIN_ERRSZ, "'%s' is not an IP address",
+		    str_clip(address));
 		return -1;
 	}
 	if (admin_tx(db, tx_host_add, &h, err, "cannot add the host") == -1)
@@ -531,13 +549,15 @@ tx_osf_add(struct db *db, void *arg)
 	struct pg_result *res;
 	char mem[24], st[24];
 
-	res = db_query(db, "SELECT 1 FROM osfs WHERE name = $1", 1, o->name);
+	res = db_query(db, "SELECT name FROM osfs WHERE lower(name) = "
+	    "lower($1)", 1, o->name);
 	if (res == NULL)
 		return -1;
 	if (db_ntuples(res) > 0) {
+		str_fmt(o->err, ADMIN_ERRSZ, "an OSF named '%s' already exists%s",
+		    db_val(res, 0, 0), strcmp(db_val(res, 0, 0), o->name) ?
+		    " (OSF names ignore case)" : "");
 		db_clear(res);
-		str_fmt(o->err, ADMIN_ERRSZ, "an OSF named '%s' already exists",
-		    o->name);
 		return 1;
 	}
 	db_clear(res);
@@ -558,7 +578,7 @@ admin_osf_add(struct db *db, const char *name, long long memory,
 {
 	struct osf_add o = { name, memory, use_overlay, storage_mb, 0, err };
 
-	if (admin_valid_name("OSF name", name, 64, err) == -1)
+	if (valid_name(NAME_OBJECT, "OSF name", name, err, ADMIN_ERRSZ) == -1)
 		return -1;
 	if (memory < 1 || memory > 1048576) {
 		str_fmt(err, ADMIN_ERRSZ, "memory %lld MB is out of range "
@@ -628,7 +648,7 @@ admin_normalize_login(const char *in, char *out, size_t outsz)
 static int
 valid_login(const char *login, char *err)
 {
-	if (admin_valid_name("login", login, 64, err) == -1)
+	if (valid_name(NAME_LOGIN, "login", login, err, ADMIN_ERRSZ) == -1)
 		return -1;
 	if (strchr(login, ':') != NULL) {
 		str_copy(err, "a login cannot contain ':' (HTTP Basic "
@@ -681,15 +701,8 @@ admin_user_add(struct db *db, const char *login_in, const char *password,
 	admin_normalize_login(login_in, login, sizeof(login));
 	if (valid_login(login, err) == -1)
 		return -1;
-	if (password == NULL || *password == '\0') {
-		str_copy(err, "the password must not be empty", ADMIN_ERRSZ);
+	if (hash_new_password("the password", password, hash, err) == -1)
 		return -1;
-	}
-	if (strlen(password) > PASS_MAX ||
-	    pass_hash(password, hash, sizeof(hash)) == -1) {
-		str_copy(err, "cannot hash the password", ADMIN_ERRSZ);
-		return -1;
-	}
 	rc = admin_tx(db, tx_user_add, &u, err, "cannot add the user");
 	wipe(hash, sizeof(hash));
 	if (rc == 0)
@@ -740,15 +753,8 @@ admin_user_passwd(struct db *db, const char *login_in, const char *password,
 	long long n;
 
 	admin_normalize_login(login_in, login, sizeof(login));
-	if (password == NULL || *password == '\0') {
-		str_copy(err, "the password must not be empty", ADMIN_ERRSZ);
+	if (hash_new_password("the password", password, hash, err) == -1)
 		return -1;
-	}
-	if (strlen(password) > PASS_MAX ||
-	    pass_hash(password, hash, sizeof(hash)) == -1) {
-		str_copy(err, "cannot hash the password", ADMIN_ERRSZ);
-		return -1;
-	}
 	n = db_exec_count(db, "UPDATE users SET password = $2 WHERE login = $1",
 	    2, login, hash);
 	wipe(hash, sizeof(hash));

@@ -272,6 +272,7 @@ static int
 unit_of(const char *w, long *secs, int *months_n)
 {
 	static const struct { const char *name; long secs; int months; } u[] = {
+		{ "second", 1, 0 }, { "sec", 1, 0 },
 		{ "minute", 60, 0 }, { "min", 60, 0 }, { "hour", 3600, 0 },
 		{ "day", 86400, 0 }, { "week", 604800, 0 },
 		{ "month", 0, 1 }, { "year", 0, 12 },

@@ -341,6 +341,90 @@ enum_has(const char *choices, const char *v)
 	}
 }
 
+/* Every item of a comma list one of the choices. */
+static int
+list_has_all(const char *choices, const char *v)
+{
+	char item[CONF_MAX_KEY], *p;
+	const char *comma;
+	size_t n;
+
+	for (;;) {
+		comma = strchr(v, ',');
+		n = comma ? (size_t)(comma - v) : strlen(v);
+		if (n >= sizeof(item))
+			return 0;
+		memcpy(item, v, n);
+		item[n] = '\0';
+		p = str_trim(item);
+		if (*p == '\0' || !enum_has(choices, p))
+			return 0;
+		if (comma == NULL)
+			return 1;
+		v = comma + 1;
+	}
+}
+
+/* The types that are strings of a given form: NULL or what v should be. */
+static const char *
+typed_wrong(const struct conf_default *d, const char *v)
+{
+	uint32_t mask;
+	int prefix;
+
+	switch (d->type) {
+	case CT_PATH:
+		return valid_path(v, 1) ? NULL : "not an absolute path";
+	case CT_RELPATH:
+		return valid_path(v, 0) ? NULL : "not a path";
+	case CT_CMD:
+		return valid_path(v, 0) && (*v == '/' || strchr(v, '/') ==
+		    NULL) ? NULL : "not a program (an absolute path, or a "
+		    "name found in PATH)";
+	case CT_LIST:
+		return list_has_all(d->choices, v) ? NULL : "not a comma list "
+		    "of these";
+	case CT_IP:
+		return valid_ipv4(v) ? NULL : "not an IPv4 address";
+	case CT_NETMASK:
+		return ip_mask_parse(v, &mask, &prefix) == 0 ? NULL : "not a "
+		    "netmask (a prefix length from 1 to 30, or dotted as "
+		    "255.255.255.0)";
+	case CT_BIND:
+		return strcmp(v, "*") == 0 || valid_ip(v) ? NULL : "not an IP "
+		    "address or *";
+	case CT_HOST:
+		return valid_host(v) ? NULL : "not a host name or IP address";
+	case CT_IFNAME:
+		return valid_ifname(v) ? NULL : "not an interface name (1 to "
+		    "15 letters, digits, . _ -)";
+	case CT_UMASK:
+		return valid_umask(v) ? NULL : "not a umask (octal, 0 to 0777)";
+	case CT_MAC3:
+		return valid_mac_prefix(v) ? NULL : "not a MAC prefix (three "
+		    "hex bytes as 54:52:00, the first even)";
+	default:
+		return NULL;
+	}
+}
+
+static int
+check_typed(const struct conf_default *d, const char *v, char *err,
+    size_t errsz)
+{
+	const char *wrong = typed_wrong(d, v);
+
+	if (wrong == NULL)
+		return 0;
+	if (d->type == CT_LIST)
+		str_fmt(err, errsz, "%s: '%s' is %s: %s", d->key, str_clip(v),
+		    wrong, d->choices);
+	else
+		str_fmt(err, errsz, "%s: '%s' is %s", d->key, str_clip(v),
+		    wrong);
+	return -1;
+}
+
 /* Is v acceptable for a key of this type?  err says why not. */
 static int
 check_value(const struct conf_default *d, const char *v, char *err,
@@ -353,34 +437,39 @@ check_value(const struct conf_default *d, const char *v, char *err,
 
 	if (d == NULL)
 		return 0;
-	if (*v == '\0' && d->value == NULL)
+	if (*v == '\0' && (d->value == NULL || *d->value == '\0' ||
+	    d->empty_ok))
 		return 0;	/* an optional key left empty */
+	if (d->type != CT_INT && d->type != CT_BOOL && d->type != CT_SIZE &&
+	    d->type != CT_ENUM && d->type != CT_STR)
+		return check_typed(d, v, err, errsz);
 	switch (d->type) {
 	case CT_INT:
 		if (num_parse(v, d->min, d->max, &n, &why) == -1) {
 			str_fmt(err, errsz, "%s: '%s' is %s (%lld..%lld)",
-			    d->key, v, why, d->min, d->max);
+			    d->key, str_clip(v), why, d->min, d->max);
 			return -1;
 		}
 		break;
 	case CT_BOOL:
 		if (bool_parse(v, &b) == -1) {
 			str_fmt(err, errsz, "%s: '%s' is not a boolean "
-			    "(1/0, yes/no, true/false)", d->key, v);
+			    "(1/0, yes/no, true/false)", d->key, str_clip(v));
 			return -1;
 		}
 		break;
 	case CT_SIZE:
 		if (size_parse(v, &sz) == -1) {
 			str_fmt(err, errsz, "%s: '%s' is not a size "
-			    "(a number with an optional K, M or G)", d->key, v);
+			    "(a number with an optional K, M or G)", d->key,
+			    str_clip(v));
 			return -1;
 		}
 		break;
 	case CT_ENUM:
 		if (!enum_has(d->choices, v)) {
 			str_fmt(err, errsz, "%s: '%s' is not one of %s",
-			    d->key, v, d->choices);
+			    d->key, str_clip(v), d->choices);
 			return -1;
 		}
 		break;
@@ -509,8 +598,9 @@ parse_line(char *line, char **keyp, char **valp, const char **why)
 	return 1;
 }
 
-struct seen {
+struct seen {			/* one setting line of a file */
 	char	*key;
+	char	*value;		/* as written on that line */
 	int	 line;
 };
 
@@ -529,7 +619,7 @@ check_seen(const char *name, struct seen *seen, size_t nseen,
 		if (e == NULL || e->val[layer] == NULL)
 			continue;
 		buf_reset(&b);
-		if (expand(e->val[layer], &b, 0, err, sizeof(err)) == -1 ||
+		if (expand(seen[i].value, &b, 0, err, sizeof(err)) == -1 ||
 		    check_value(e->def, buf_str(&b), err, sizeof(err)) == -1)
 			add_error(errs, "%s:%d: %s", name, seen[i].line, err);
 	}
@@ -575,14 +665,17 @@ conf_parse_buffer(const char *name, const char *text, size_t len,
 				seen = xreallocarray(seen, nseen + 1,
 				    sizeof(*seen));
 				seen[nseen].key = xstrdup(key);
+				seen[nseen].value = xstrdup(val);
 				seen[nseen++].line = lineno;
 			}
 		}
 		p = nl ? nl + 1 : end;
 	}
 	check_seen(name, seen, nseen, layer, errs);
-	for (i = 0; i < nseen; i++)
+	for (i = 0; i < nseen; i++) {
 		free(seen[i].key);
+		free(seen[i].value);
+	}
 	free(seen);
 	return errs && errs->count > before ? -1 : 0;
 }

@@ -15,6 +15,19 @@
 #define DB_DEADLOCK		"40P01"
 #define DB_SERIALIZATION	"40001"
 
+/* libpq's hints come on further lines: one line, tabs dropped. */
+static void
+one_line(char *s)
+{
+	char *nl;
+
+	while ((nl = strchr(s, '\n')) != NULL) {
+		*nl = ' ';
+		while (nl[1] == '\t')
+			memmove(nl + 1, nl + 2, strlen(nl + 2) + 1);
+	}
+}
+
 static int
 connect_once(struct db *db)
 {
@@ -48,6 +61,7 @@ connect_once(struct db *db)
 		    conf_get("database.name"), conf_get("database.host"),
 		    db->pg ? PQerrorMessage(db->pg) : "out of memory");
 		str_trim(db->err);
+		one_line(db->err);
 		if (db->pg)
 			PQfinish(db->pg);
 		db->pg = NULL;

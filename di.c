@@ -66,6 +66,8 @@ set_expirations(struct db *db, const struct di_exp *x, const char *sql,
 	    "WHERE vm_id = ANY($1::int[])", 3, buf_str(&ids),
 	    exp_param(x, 0, s), exp_param(x, 1, h));
 	buf_free(&ids);
+	if (n > 0 && db_notify(db, "qvd_expiration_changed") == -1)
+		return -1;
 	return n;
 }
 
@@ -283,7 +285,7 @@ di_add(struct db *db, const struct di_add_req *r, long long *id,
 	a.exp = &r->exp;
 	a.err = err;
 	if (r->version != NULL &&
-	    admin_valid_name("version", r->version, 64, err) == -1)
+	    valid_name(NAME_TAG, "version", r->version, err, ADMIN_ERRSZ) == -1)
 		return -1;
 	if (admin_exists(db, "OSF", r->osf_id, err) == -1)
 		return -1;
@@ -414,7 +416,7 @@ di_tag(struct db *db, long long di_id, const char *tag,
 {
 	struct di_tag_op t = { di_id, tag, exp, 0, err };
 
-	if (admin_valid_name("tag", tag, 1024, err) == -1)
+	if (valid_name(NAME_TAG, "tag", tag, err, ADMIN_ERRSZ) == -1)
 		return -1;
 	if (admin_tx(db, tx_di_tag, &t, err, "cannot tag the DI") == -1)
 		return -1;
@@ -506,6 +508,8 @@ tx_di_del(struct db *db, void *arg)
 	    "= d.osf_id AND o.id <> ALL($1::int[]))", 1, buf_str(&d->param))
 	    == -1)
 		return -1;
+	if (db_notify(db, "qvd_di_deleted") == -1)
+		return -1;
 	res = db_query(db, "DELETE FROM dis WHERE id = ANY($1::int[]) "
 	    "RETURNING path", 1, buf_str(&d->param));
 	if (res == NULL)
@@ -526,15 +530,23 @@ di_del(struct db *db, const long long *ids, int n, char *err)
 	struct di_del d = { { NULL, 0, 0, 0 }, 0, { NULL, 0, 0, 0 }, err };
 	const char *images = conf_get("path.storage.images"), *p;
 	char file[4096];
-	int rc;
+	int rc, kept = 0;
 
 	admin_ids_param(ids, n, &d.param);
 	rc = admin_tx(db, tx_di_del, &d, err, "cannot delete DIs");
 	for (p = d.paths.data; rc == 0 && p && p < d.paths.data + d.paths.len;
 	    p += strlen(p) + 1)
 		if (*p && strchr(p, '/') == NULL && images != NULL &&
-		    str_fmt(file, sizeof(file), "%s/%s", images, p) > 0)
-			unlink(file);
+		    str_fmt(file, sizeof(file), "%s/%s", images, p) > 0 &&
+		    unlink(file) == -1 && errno != ENOENT && kept++ == 0)
+			str_fmt(err, ADMIN_ERRSZ, "Image file %s not removed: "
+			    "%s.", file, strerror(errno));
+	if (kept > 1)
+		str_fmt(err + strlen(err) - 1, ADMIN_ERRSZ - strlen(err) + 1,
+		    " (and %d more).", kept - 1);
+	if (rc == 0 && n > d.count && kept == 0)
+		str_fmt(err, ADMIN_ERRSZ, "%lld of %d DIs no longer exist.",
+		    n - d.count, n);
 	buf_free(&d.param);
 	buf_free(&d.paths);
 	return rc == -1 ? -1 : d.count;

@@ -238,6 +238,8 @@ listen_all(void)
 	str_fmt(ch, sizeof(ch), "qvd_cmd_for_user_on_host%s", h);
 	db_listen(node.db, ch);
 	db_listen(node.db, "qvd_config_changed");
+	db_listen(node.db, "qvd_expiration_changed");
+	db_listen(node.db, "qvd_di_deleted");
 }
 
 /* Heartbeat: alive, and what we have free for the load balancer. */
@@ -384,12 +386,70 @@ host_commands(void)
 	db_clear(res);
 }
 
+/*
+ * The soft limits already told to each VMA: a limit is told once, not
+ * again at every check or configuration change (a new limit is new).
+ */
+static struct told {
+	long long	 vm_id;
+	char		 soft[24];
+} *told;
+static int ntold;
+
+static int
+told_before(long long vm_id, const char *soft)
+{
+	int i;
+
+	for (i = 0; i < ntold; i++)
+		if (told[i].vm_id == vm_id)
+			return strcmp(told[i].soft, soft) == 0;
+	return 0;
+}
+
+static void
+remember_told(long long vm_id, const char *soft)
+{
+	int i;
+
+	for (i = 0; i < ntold && told[i].vm_id != vm_id; i++)
+		;
+	if (i == ntold)
+		told = xreallocarray(told, (size_t)++ntold, sizeof(*told));
+	told[i].vm_id = vm_id;
+	str_copy(told[i].soft, soft, sizeof(told[i].soft));
+}
+
+/* The next check comes when the earliest coming limit is reached. */
+static void
+schedule_expirations(void)
+{
+	struct pg_result *res;
+	char h[24];
+	long long ms, at;
+
+	res = db_query(node.db, "SELECT ceil(extract(epoch FROM min(t) - "
+	    "localtimestamp) * 1000)::bigint FROM (SELECT vm_expiration_soft "
+	    "AS t FROM vm_runtimes WHERE host_id = $1 AND vm_state = 'running' "
+	    "UNION ALL SELECT vm_expiration_hard FROM vm_runtimes WHERE "
+	    "host_id = $1 AND vm_state = 'running') e WHERE t > localtimestamp",
+	    1, id_str(h));
+	if (res != NULL && db_ntuples(res) == 1 && !db_isnull(res, 0, 0)) {
+		ms = db_int(res, 0, 0);
+		at = mono_ms() + (ms < 0 ? 0 : ms) + 50;
+		if (at < timers[T_EXPIRE].next)
+			timers[T_EXPIRE].next = at;
+	}
+	db_clear(res);
+}
+
 /* Soft limits call the VMA's expire hook; hard limits restart the VM. */
 static void
 expirations(void)
 {
 	struct pg_result *res;
 	char h[24], q[256], s[64], hd[64];
+	long long id;
 	int i;
 
 	res = db_query(node.db, "SELECT vm_id, vm_expiration_hard < "
@@ -405,14 +465,40 @@ expirations(void)
 			vmh_restart(&node, db_int(res, i, 0));
 			continue;
 		}
+		id = db_int(res, i, 0);
+		if (told_before(id, db_val(res, i, 2)))
+			continue;
 		http_url_encode(db_val(res, i, 2), s, sizeof(s));
 		http_url_encode(db_val(res, i, 3), hd, sizeof(hd));
 		str_fmt(q, sizeof(q), "vm.expiration.soft=%s&vm.expiration.hard="
 		    "%s", s, hd);
-		log_info("vm %s: soft expiration reached; telling its VMA",
-		    db_val(res, i, 0));
-		vmh_rpc(db_int(res, i, 0), "expire", q);
+		log_info("vm %lld: soft expiration reached; telling its VMA",
+		    id);
+		if (vmh_rpc(id, "expire", q) == 0)
+			remember_told(id, db_val(res, i, 2));
 	}
+	db_clear(res);
+	schedule_expirations();
+}
+
+/* What this node unpacked of disk images deleted since goes too. */
+static void
+sweep_images(void)
+{
+	struct pg_result *res;
+	char **keep;
+	int i, n;
+
+	node.sweep_images = 0;
+	if (node.hv->forget_images == NULL ||
+	    (res = db_query(node.db, "SELECT path FROM dis", 0)) == NULL)
+		return;
+	n = db_ntuples(res);
+	keep = xcalloc((size_t)n + 1, sizeof(*keep));
+	for (i = 0; i < n; i++)
+		keep[i] = (char *)db_val(res, i, 0);
+	node.hv->forget_images(keep, (size_t)n);
+	free(keep);
 	db_clear(res);
 }
 
@@ -471,6 +557,10 @@ notifications(void)
 			timers[T_HOSTCMD].next = 0;
 		else if (str_has_prefix(ch, "qvd_cmd_for_user_on_host"))
 			timers[T_L7RKILL].next = 0;
+		else if (strcmp(ch, "qvd_expiration_changed") == 0)
+			timers[T_EXPIRE].next = 0;
+		else if (strcmp(ch, "qvd_di_deleted") == 0)
+			node.sweep_images = 1;
 	}
 }
 
@@ -557,6 +647,8 @@ loop(const char *cfile)
 			expirations();
 		if (due(T_L7RKILL))
 			l7r_kill_aborted(&node);
+		if (node.sweep_images)
+			sweep_images();
 		job_poll();
 		vmh_tick(&node);
 		if (node.stopping && vmh_empty())
@@ -668,6 +760,7 @@ main(int argc, char **argv)
 	set_host_state("starting");
 	listen_all();
 	adopt_or_clean();
+	node.sweep_images = 1;
 	set_host_state("running");
 	heartbeat();
 	log_info("qvd-node %s: node %s (id %lld) running, hypervisor %s",

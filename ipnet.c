@@ -31,8 +31,8 @@ ip_format(uint32_t ip, char out[16])
 }
 
 /* A netmask as a prefix length ("24") or dotted ("255.255.255.0"). */
-static int
-mask_parse(const char *s, uint32_t *mask, int *prefix)
+int
+ip_mask_parse(const char *s, uint32_t *mask, int *prefix)
 {
 	long long n;
 	const char *why;
@@ -86,7 +86,7 @@ ipnet_from_conf(struct ipnet *n, char *err, size_t errsz)
 		    "address", start);
 		return -1;
 	}
-	if (mask_parse(mask, &n->mask, &n->prefix) == -1) {
+	if (ip_mask_parse(mask, &n->mask, &n->prefix) == -1) {
 		str_fmt(err, errsz, "vm.network.netmask: '%s' is not a netmask "
 		    "(a prefix length from 1 to 30, or dotted)", mask);
 		return -1;

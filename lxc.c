@@ -6,9 +6,9 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,61 +51,10 @@ lxc_paths(const struct vm_info *v, struct lxc_paths *p)
 	    "%s/deleteme-%lld-%lld-overlayfs", overlays, v->di_id, v->id);
 	str_fmt(p->root, sizeof(p->root), "%s/%lld-fs",
 	    conf_get("path.storage.rootfs"), v->id);
-	if (conf_bool("vm.lxc.home.per.user"))
-		str_fmt(p->home, sizeof(p->home), "%s/%s",
-		    conf_get("path.storage.homefs"), v->login);
-	else
-		str_fmt(p->home, sizeof(p->home), "%s/%lld-%lld-homefs",
-		    conf_get("path.storage.homefs"), v->id, v->user_id);
+	vm_home_dir(v->id, v->user_id, v->login, p->home, sizeof(p->home));
 	str_fmt(p->name, sizeof(p->name), "qvd-%lld", v->id);
 	str_fmt(p->dir, sizeof(p->dir), "%s/%s", conf_get("path.run.lxc"),
 	    p->name);
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	if (type == FTW_DP)
-		return rmdir(path) == -1 && errno != ENOENT ? -1 : 0;
-	return unlink(path) == -1 && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf that never crosses into another file system (a mounted home). */
-static int
-remove_tree(const char *path)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
-static int
-mkdirs(const char *path, mode_t mode)
-{
-	char buf[4096], *p;
-
-	if (str_copy(buf, path, sizeof(buf)) == -1)
-		return -1;
-	for (p = buf + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	return mkdir(buf, mode) == -1 && errno != EEXIST ? -1 : 0;
-}
-
-static int
-is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /*
@@ -127,7 +76,7 @@ unpack(const struct lxc_paths *p, char *out, size_t outsz)
 		    strerror(errno));
 		goto out;
 	}
-	if (!is_dir(p->base)) {
+	if (!fs_is_dir(p->base)) {
 		if (access(p->image, R_OK) == -1) {
 			str_fmt(out, outsz, "disk image %s: %s", p->image,
 			    strerror(errno));
@@ -135,8 +84,8 @@ unpack(const struct lxc_paths *p, char *out, size_t outsz)
 		}
 		str_fmt(tmp, sizeof(tmp), "%s.unpacking-%d", p->base,
 		    (int)getpid());
-		remove_tree(tmp);
-		if (mkdirs(tmp, 0755) == -1) {
+		fs_remove_tree(tmp);
+		if (fs_mkdirs(tmp, 0755) == -1) {
 			str_fmt(out, outsz, "cannot create %s: %s", tmp,
 			    strerror(errno));
 			goto out;
@@ -148,20 +97,20 @@ unpack(const struct lxc_paths *p, char *out, size_t outsz)
 			str_fmt(why, sizeof(why), "cannot unpack the disk "
 			    "image %s: %s", p->image, out);
 			str_copy(out, why, outsz);
-			remove_tree(tmp);
+			fs_remove_tree(tmp);
 			goto out;
 		}
 		if (rename(tmp, p->base) == -1) {
 			str_fmt(out, outsz, "cannot rename %s: %s", tmp,
 			    strerror(errno));
-			remove_tree(tmp);
+			fs_remove_tree(tmp);
 			goto out;
 		}
 	}
 	str_fmt(init, sizeof(init), "%s/rootfs/sbin", p->base);
-	if (!is_dir(init)) {
+	if (!fs_is_dir(init)) {
 		str_fmt(init, sizeof(init), "%s/sbin", p->base);
-		if (!is_dir(init)) {
+		if (!fs_is_dir(init)) {
 			str_fmt(out, outsz, "disk image %s holds no root file "
 			    "system (no sbin/ nor rootfs/sbin/)", p->image);
 			goto out;
@@ -180,7 +129,7 @@ lower_dir(struct lxc_paths *p)
 	char extended[4200];
 
 	str_fmt(extended, sizeof(extended), "%s/rootfs/sbin", p->base);
-	str_fmt(p->lower, sizeof(p->lower), is_dir(extended) ? "%s/rootfs" :
+	str_fmt(p->lower, sizeof(p->lower), fs_is_dir(extended) ? "%s/rootfs" :
 	    "%s", p->base);
 }
 
@@ -190,10 +139,10 @@ mount_root(const struct lxc_paths *p, char *out, size_t outsz)
 	char opts[13000];
 
 	if (!conf_bool("vm.overlay.persistent"))
-		remove_tree(p->upper);
-	remove_tree(p->work);
-	if (mkdirs(p->upper, 0755) == -1 || mkdirs(p->work, 0755) == -1 ||
-	    mkdirs(p->root, 0755) == -1) {
+		fs_remove_tree(p->upper);
+	fs_remove_tree(p->work);
+	if (fs_mkdirs(p->upper, 0755) == -1 || fs_mkdirs(p->work, 0755) == -1 ||
+	    fs_mkdirs(p->root, 0755) == -1) {
 		str_fmt(out, outsz, "cannot create the overlay directories: %s",
 		    strerror(errno));
 		return -1;
@@ -254,7 +203,7 @@ write_config(const struct vm_info *v, const struct lxc_paths *p,
 	if (extra != NULL && *extra != '\0')
 		buf_printf(&b, "%s\n", extra);
 	str_fmt(path, sizeof(path), "%s/config", p->dir);
-	rc = mkdirs(p->dir, 0700) == -1 || file_write_atomic(path, buf_str(&b),
+	rc = fs_mkdirs(p->dir, 0700) == -1 || file_write_atomic(path, buf_str(&b),
 	    0600) == -1 ? -1 : 0;
 	if (rc == -1)
 		str_fmt(out, outsz, "cannot write %s: %s", path, strerror(errno));
@@ -300,7 +249,7 @@ lxc_running(long long vm_id)
 
 	str_fmt(name, sizeof(name), "qvd-%lld", vm_id);
 	str_fmt(dir, sizeof(dir), "%s/%s", conf_get("path.run.lxc"), name);
-	if (!is_dir(dir))
+	if (!fs_is_dir(dir))
 		return 0;
 	/* "State:   RUNNING\nPID:   1234\n" */
 	if (proc_run_capture(argv, LXC_CMD_TIMEOUT_MS, out, sizeof(out)) != 0 ||
@@ -331,7 +280,7 @@ lxc_start(const struct vm_info *v, char *out, size_t outsz)
 	lower_dir(&p);
 	if (mount_root(&p, out, outsz) == -1)
 		return -1;
-	if (v->storage_mb > 0 && mkdirs(p.home, 0755) == -1) {
+	if (v->storage_mb > 0 && fs_mkdirs(p.home, 0755) == -1) {
 		str_fmt(out, outsz, "cannot create the home %s: %s", p.home,
 		    strerror(errno));
 		return -1;
@@ -411,15 +360,15 @@ lxc_cleanup(const struct vm_info *v, int failed, char *out, size_t outsz)
 		rc = -1;
 	}
 	rmdir(p.root);
-	remove_tree(p.work);
-	if (failed && is_dir(p.upper)) {
-		remove_tree(p.deleteme);
+	fs_remove_tree(p.work);
+	if (failed && fs_is_dir(p.upper)) {
+		fs_remove_tree(p.deleteme);
 		if (rename(p.upper, p.deleteme) == -1)
-			remove_tree(p.upper);
+			fs_remove_tree(p.upper);
 	} else if (!conf_bool("vm.overlay.persistent"))
-		remove_tree(p.upper);
+		fs_remove_tree(p.upper);
 	if (!conf_bool("internal.hkd.lxc.does.not.cleanup"))
-		remove_tree(p.dir);
+		fs_remove_tree(p.dir);
 	return rc;
 }
 
@@ -430,7 +379,71 @@ lxc_alive(const struct vm_info *v, pid_t pid)
 	return pid > 0 && kill(pid, 0) == 0;
 }
 
+/* The DI a basefs entry is of: x.tgz for x.tgz, x.tgz.lock, x.tgz.unpacking-N */
+static void
+basefs_owner(const char *entry, char *di, size_t disz)
+{
+	char *cut;
+
+	str_copy(di, entry, disz);
+	if ((cut = strstr(di, ".unpacking-")) != NULL)
+		*cut = '\0';
+	else if (strlen(di) > 5 && strcmp(di + strlen(di) - 5, ".lock") == 0)
+		di[strlen(di) - 5] = '\0';
+}
+
+static int
+kept(const char *di, char *const *keep, size_t nkeep)
+{
+	size_t i;
+
+	for (i = 0; i < nkeep; i++)
+		if (strcmp(keep[i], di) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Remove the unpacked trees and lock files of DIs that no longer exist.
+ * One whose lock is held (being unpacked or cleaned elsewhere) is left
+ * for the next sweep.
+ */
+void
+lxc_forget_images(char *const *keep, size_t nkeep)
+{
+	const char *basefs = conf_get("path.storage.basefs");
+	char di[1024], path[4096], lockpath[4200];
+	struct dirent *e;
+	DIR *d;
+	int lock;
+
+	if (basefs == NULL || (d = opendir(basefs)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		basefs_owner(e->d_name, di, sizeof(di));
+		if (kept(di, keep, nkeep) ||
+		    str_fmt(path, sizeof(path), "%s/%s", basefs,
+		    e->d_name) < 0 ||
+		    str_fmt(lockpath, sizeof(lockpath), "%s/%s.lock", basefs,
+		    di) < 0)
+			continue;
+		lock = open(lockpath, O_RDWR | O_CLOEXEC);
+		if (lock != -1 && flock(lock, LOCK_EX | LOCK_NB) == -1) {
+			close(lock);
+			continue;	/* in use: the next sweep */
+		}
+		log_info("disk image %s is gone: removing %s", di, path);
+		if (fs_remove_tree(path) == -1)
+			log_warn("cannot remove %s: %s", path, strerror(errno));
+		if (lock != -1)
+			close(lock);
+	}
+	closedir(d);
+}
+
 const struct hypervisor hv_lxc = {
 	"lxc", lxc_start, lxc_stop, lxc_kill, lxc_cleanup, lxc_alive,
-	lxc_running
+	lxc_running, lxc_forget_images
 };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* proc.c -- child processes: spawn, wait with a timeout, kill, drop root. */
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,47 @@
 #include <unistd.h>
 
 #include "qvd.h"
+
+/*
+ * Join the network namespace of process pid when it is a running `comm`
+ * (qvd-node) in another one: what it listens on, and the abstract
+ * sockets of its containers, are then ours.  0 when joined or already
+ * shared, 1 when no such process runs here, -1 with err.
+ */
+int
+proc_join_netns_of(pid_t pid, const char *comm, char *err, size_t errsz)
+{
+	char path[64], name[64];
+	struct stat mine, theirs;
+	ssize_t n;
+	int fd;
+
+	str_fmt(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (pid <= 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 1;
+	n = read(fd, name, sizeof(name) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	name[n] = '\0';
+	name[strcspn(name, "\n")] = '\0';
+	if (strcmp(name, comm) != 0)
+		return 1;
+	str_fmt(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (stat("/proc/self/ns/net", &mine) == 0 && stat(path, &theirs) == 0 &&
+	    mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    setns(fd, CLONE_NEWNET) == -1) {
+		str_fmt(err, errsz, "cannot join the network namespace of %s "
+		    "(pid %d): %s", comm, (int)pid, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
 
 /* setgroups, setresgid, setresuid: in that order, each checked. */
 int

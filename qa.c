@@ -176,8 +176,10 @@ qa_say_count(struct qa *qa, long long n, const char *fmt, const char *err)
 	if (n < 0)
 		return qa_fail(qa, "%s", err);
 	printf(fmt, n);
+	if (err[0] != '\0')
+		printf(" %s", err);
 	putchar('\n');
-	return 0;
+	return n == 0 && str_has_prefix(err, ADMIN_NOTE_REFUSED) ? QA_ERROR : 0;
 }
 
 /* The usual filter -> confirm -> act -> "N things done." sequence. */
@@ -193,6 +195,7 @@ qa_mass(struct qa *qa, const char *verb,
 	if ((rc = qa_confirm(qa, verb)) != 0 ||
 	    (rc = qa_ids(qa, &ids, &count)) != 0)
 		return rc;
+	err[0] = '\0';
 	n = fn(qa->db, ids, count, err);
 	free(ids);
 	return qa_say_count(qa, n, fmt, err);
@@ -408,8 +411,12 @@ open_db(struct qa *qa)
 {
 	char err[512];
 
-	if ((qa->db = db_open(err, sizeof(err))) == NULL)
+	if ((qa->db = db_open(err, sizeof(err))) == NULL) {
+		if (qa->no_conf_file != NULL)
+			return qa_fail(qa, "%s (%s does not exist: give -c "
+			    "FILE or set QVD_CONF)", err, qa->no_conf_file);
 		return qa_fail(qa, "%s", err);
+	}
 	if (db_schema_present(qa->db) != 1)
 		return qa_fail(qa, "the database has no QVD schema "
 		    "(run qvd-deploy-db)");
@@ -434,6 +441,8 @@ main(int argc, char **argv)
 		return rc;
 	cfile = conf_path_for("/etc/qvd/node.conf", cfile);
 	conf_load_or_die("qa", cfile, strcmp(cfile, "/etc/qvd/node.conf") != 0);
+	if (access(cfile, F_OK) == -1)
+		qa.no_conf_file = cfile;
 	log_open("qa", LVL_ERROR, NULL, 0, 1);
 	if (qa.objname == NULL) {
 		print_all_commands(help ? stdout : stderr);

@@ -218,7 +218,9 @@ config_ssl(struct qa *qa)
 	if (rc == 0 && admin_config_ssl(qa->db, key, cert, ca, crl, err) == -1)
 		rc = qa_fail(qa, "%s", err);
 	if (rc == 0)
-		printf("SSL certificate, private key, ca and crl set.\n");
+		printf("SSL certificate and private key set; CA %s; CRL %s.\n",
+		    ca ? "set" : "none (client certificates not checked)",
+		    crl ? "set" : "none");
 	if (key)
 		freezero(key, strlen(key));
 	free(cert);
@@ -575,6 +577,7 @@ propdel(struct qa *qa)
 /* ---- the table ---- */
 
 static const char *const a_none[] = { NULL };
+static const char *const a_vm_del[] = { "homes", NULL };
 static const char *const a_host_add[] = { "name", "address", NULL };
 static const char *const a_osf_add[] = { "name", "memory", "use_overlay",
 	"user_storage_size", NULL };
@@ -689,7 +692,8 @@ const struct qa_cmd qa_commands[] = {
 	    "Opens the console of a running VM", NULL },
 	{ "vm", "counters", qa_vm_counters, F | QA_JSON, a_none, "",
 	    "Shows how often VMs were started", NULL },
-	{ "vm", "del", qa_vm_del, F, a_none, "", "Deletes stopped VMs", NULL },
+	{ "vm", "del", qa_vm_del, F, a_vm_del, "[homes=delete]",
+	    "Deletes stopped VMs (homes=delete: their homes too)", NULL },
 	{ "vm", "disconnect_user", qa_vm_disconnect, F, a_none, "",
 	    "Ends the sessions of the VMs' users", NULL },
 	{ "vm", "edit", qa_vm_edit, F, a_vm_edit,

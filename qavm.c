@@ -13,7 +13,7 @@ int
 qa_vm_add(struct qa *qa)
 {
 	struct vm_add_req r;
-	char err[ADMIN_ERRSZ];
+	char err[ADMIN_ERRSZ], note[ADMIN_ERRSZ];
 	long long bulk, first;
 	int rc, count;
 
@@ -27,8 +27,11 @@ qa_vm_add(struct qa *qa)
 	r.force_suffix = qa_arg(qa, "bulk") != NULL;
 	r.ip = qa_arg(qa, "ip");
 	r.di_tag = qa_arg(qa, "di_tag") ? qa_arg(qa, "di_tag") : "default";
+	r.warn = note;
 	if (admin_vm_add(qa->db, &r, &first, &count, err) == -1)
 		return qa_fail(qa, "%s", err);
+	if (*note != '\0')
+		qa_warn(qa, "%s", note);
 	if (count == 1)
 		printf("VM added with id %lld\n", first);
 	else
@@ -66,10 +69,69 @@ qa_vm_unblock(struct qa *qa)
 	return qa_mass(qa, "unblock", admin_vm_block_off, "Unblocked %lld VMs.");
 }
 
+/* The per-VM homes of VMs about to be deleted (the user's own, with
+ * vm.lxc.home.per.user, stay with the user). */
+static char **
+homes_of(struct qa *qa, const long long *ids, int n, int *nhomes)
+{
+	struct buf param = { NULL, 0, 0, 0 };
+	struct pg_result *res;
+	char **homes, dir[4200];
+	int i;
+
+	*nhomes = 0;
+	admin_ids_param(ids, n, &param);
+	res = db_query(qa->db, "SELECT id, user_id FROM vms WHERE id = "
+	    "ANY($1::int[])", 1, buf_str(&param));
+	buf_free(&param);
+	if (res == NULL)
+		return NULL;
+	homes = xcalloc((size_t)db_ntuples(res) + 1, sizeof(*homes));
+	for (i = 0; i < db_ntuples(res); i++) {
+		vm_home_dir(db_int(res, i, 0), db_int(res, i, 1), "", dir,
+		    sizeof(dir));
+		homes[(*nhomes)++] = xstrdup(dir);
+	}
+	db_clear(res);
+	return homes;
+}
+
 int
 qa_vm_del(struct qa *qa)
 {
-	return qa_mass(qa, "delete", admin_vm_del, "%lld VMs deleted.");
+	const char *homes = qa_arg(qa, "homes");
+	char err[ADMIN_ERRSZ], **dirs = NULL;
+	long long *ids, n;
+	int count, ndirs = 0, removed = 0, i, rc;
+
+	if (homes != NULL && strcmp(homes, "delete") != 0 &&
+	    strcmp(homes, "keep") != 0)
+		return qa_usage(qa, "homes: 'delete' or 'keep'");
+	if (homes != NULL && strcmp(homes, "delete") == 0 &&
+	    conf_bool("vm.lxc.home.per.user"))
+		return qa_fail(qa, "homes=delete: with vm.lxc.home.per.user the "
+		    "homes are the users', not the VMs'");
+	if ((rc = qa_confirm(qa, "delete")) != 0 ||
+	    (rc = qa_ids(qa, &ids, &count)) != 0)
+		return rc;
+	if (homes != NULL && strcmp(homes, "delete") == 0)
+		dirs = homes_of(qa, ids, count, &ndirs);
+	err[0] = '\0';
+	n = admin_vm_del(qa->db, ids, count, err);
+	free(ids);
+	for (i = 0; i < ndirs; i++) {
+		if (n > 0 && fs_is_dir(dirs[i]) && fs_remove_tree(dirs[i]) == 0)
+			removed++;
+		else if (n > 0 && fs_is_dir(dirs[i]))
+			qa_warn(qa, "cannot remove %s: %s", dirs[i],
+			    strerror(errno));
+		free(dirs[i]);
+	}
+	free(dirs);
+	if (n > 0 && homes != NULL && strcmp(homes, "delete") == 0)
+		str_fmt(err, sizeof(err), "%d home directories removed.",
+		    removed);
+	return qa_say_count(qa, n, "%lld VMs deleted.", err);
 }
 
 int
@@ -93,7 +155,7 @@ int
 qa_vm_edit(struct qa *qa)
 {
 	struct vm_edit e;
-	char err[ADMIN_ERRSZ];
+	char err[ADMIN_ERRSZ], note[ADMIN_ERRSZ];
 	long long *ids, n;
 	int count, rc;
 
@@ -114,8 +176,11 @@ qa_vm_edit(struct qa *qa)
 	    (rc = qa_confirm(qa, "edit")) != 0 ||
 	    (rc = qa_ids(qa, &ids, &count)) != 0)
 		return rc;
+	e.warn = note;
 	n = admin_vm_edit(qa->db, ids, count, &e, err);
 	free(ids);
+	if (n >= 0)
+		str_copy(err, note, sizeof(err));
 	return qa_say_count(qa, n, "Edited %lld VMs.", err);
 }
 
@@ -162,6 +227,7 @@ struct one_vm {
 	char	 ssh_port[16];
 	char	 vnc_port[16];
 	char	 serial_port[16];
+	long long node_pid;	/* the qvd-node running it */
 };
 
 static int
@@ -174,7 +240,9 @@ one_running_vm(struct qa *qa, struct one_vm *v)
 	sql = xasprintf("SELECT v.id, v.name, r.vm_state, coalesce(h.name, ''), "
 	    "coalesce(h.address, ''), coalesce(r.vm_address, ''), "
 	    "coalesce(r.vm_ssh_port, 0), coalesce(r.vm_vnc_port, 0), "
-	    "coalesce(r.vm_serial_port, 0) FROM %s WHERE %s ORDER BY v.id "
+	    "coalesce(r.vm_serial_port, 0), coalesce((SELECT pid FROM "
+	    "host_runtimes hr WHERE hr.host_id = r.host_id), 0) FROM %s WHERE "
+	    "%s ORDER BY v.id "
 	    "LIMIT 2", qa->obj->from_sql, buf_str(&qa->filter.where));
 	res = db_queryv(qa->db, sql, qa->filter.nvalues,
 	    (const char *const *)qa->filter.values);
@@ -196,6 +264,7 @@ one_running_vm(struct qa *qa, struct one_vm *v)
 	str_copy(v->ssh_port, db_val(res, 0, 6), sizeof(v->ssh_port));
 	str_copy(v->vnc_port, db_val(res, 0, 7), sizeof(v->vnc_port));
 	str_copy(v->serial_port, db_val(res, 0, 8), sizeof(v->serial_port));
+	v->node_pid = db_int(res, 0, 9);
 	db_clear(res);
 	if (strcmp(v->state, "running") != 0 && strcmp(v->state, "starting")
 	    != 0 && strcmp(v->state, "debugging") != 0)
@@ -220,7 +289,7 @@ int
 qa_vm_console(struct qa *qa)
 {
 	struct one_vm v;
-	char name[40], *argv[10];
+	char name[40], *argv[10], err[256];
 	const char *node = conf_get("nodename"), *hv = conf_get("vm.hypervisor");
 	int rc;
 
@@ -230,6 +299,15 @@ qa_vm_console(struct qa *qa)
 		if (node != NULL && *v.host && strcmp(node, v.host) != 0)
 			return qa_fail(qa, "VM '%s' runs on node '%s'; run this "
 			    "command there", v.name, v.host);
+		rc = proc_join_netns_of((pid_t)v.node_pid, "qvd-node", err,
+		    sizeof(err));
+		if (rc == -1)
+			return qa_fail(qa, "%s; run qa vm console where node "
+			    "'%s' runs", err, v.host);
+		if (rc == 1)
+			return qa_fail(qa, "VM '%s' runs on node '%s' (%s), not on "
+			    "this machine; run qa vm console there", v.name,
+			    v.host, v.host_address);
 		str_fmt(name, sizeof(name), "qvd-%s", v.id);
 		argv[0] = (char *)conf_get("command.lxc-console");
 		argv[1] = "-n";

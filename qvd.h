@@ -39,6 +39,8 @@ char	*str_trim(char *);
 int	 str_has_prefix(const char *, const char *);
 int	 str_eq_nocase(const char *, const char *);
 void	 str_lower(char *);
+#define STR_CLIP_MAX	48
+const char *str_clip(const char *);
 int	 num_parse(const char *s, long long min, long long max, long long *out,
 	    const char **errstr);
 int	 bool_parse(const char *s, int *out);
@@ -65,6 +67,13 @@ int	 buf_printf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
 void	 buf_reset(struct buf *);
 void	 buf_free(struct buf *);
 const char *buf_str(const struct buf *);
+
+/* ------------------------------------------------------------------ */
+/* files.c -- rm -rf (one file system), mkdir -p, is_dir */
+
+int	 fs_remove_tree(const char *path);
+int	 fs_mkdirs(const char *path, mode_t mode);
+int	 fs_is_dir(const char *path);
 
 /* ------------------------------------------------------------------ */
 /* base64.c -- RFC 4648 base64 */
@@ -117,7 +126,20 @@ enum conf_layer {		/* later layers win */
 };
 
 enum conf_type {
-	CT_STR = 0, CT_INT, CT_BOOL, CT_SIZE, CT_PATH, CT_ENUM, CT_GROUP
+	CT_STR = 0, CT_INT, CT_BOOL, CT_SIZE,
+	CT_PATH,		/* absolute path */
+	CT_RELPATH,		/* path, relative where its doc says */
+	CT_CMD,			/* absolute path or a program in PATH */
+	CT_ENUM,
+	CT_LIST,		/* comma list of choices */
+	CT_IP,			/* IPv4 address */
+	CT_NETMASK,		/* dotted or a prefix length */
+	CT_BIND,		/* "*" or an IP address */
+	CT_HOST,		/* host name or IP address */
+	CT_IFNAME,		/* network interface name */
+	CT_UMASK,		/* octal, 0 to 0777 */
+	CT_MAC3,		/* three bytes of a MAC address */
+	CT_GROUP
 };
 
 struct conf_default {
@@ -125,8 +147,9 @@ struct conf_default {
 	const char	*value;		/* NULL: no default */
 	enum conf_type	 type;
 	long long	 min, max;	/* CT_INT range */
-	const char	*choices;	/* CT_ENUM: "a|b|c", any case */
+	const char	*choices;	/* CT_ENUM, CT_LIST: "a|b|c", any case */
 	const char	*doc;
+	int		 empty_ok;	/* "" means none, though a default is */
 };
 
 extern const struct conf_default conf_defaults[];
@@ -488,6 +511,27 @@ int	 attime_parse(const char *spec, time_t now, time_t *out, char *err,
 	    size_t errsz);
 
 /* ------------------------------------------------------------------ */
+/* valid.c -- the syntax of addresses, names and paths admins type */
+
+enum name_kind {
+	NAME_LOGIN,		/* users.login */
+	NAME_OBJECT,		/* OSFs, VMs and nodes */
+	NAME_TAG		/* disk image tags and versions */
+};
+
+int	 valid_ipv4(const char *);
+int	 valid_ip(const char *);
+int	 valid_hostname(const char *);
+int	 valid_host(const char *);
+int	 valid_ifname(const char *);
+int	 valid_umask(const char *);
+int	 valid_mac_prefix(const char *);
+int	 valid_path(const char *, int absolute);
+int	 valid_name(enum name_kind, const char *what, const char *s,
+	    char *err, size_t errsz);
+const char *name_rule_doc(enum name_kind);
+
+/* ------------------------------------------------------------------ */
 /* ipnet.c -- IPv4 arithmetic of the VM network */
 
 struct ipnet {
@@ -500,6 +544,7 @@ struct ipnet {
 };
 
 int	 ip_parse(const char *, uint32_t *);
+int	 ip_mask_parse(const char *, uint32_t *mask, int *prefix);
 void	 ip_format(uint32_t, char out[16]);
 int	 ipnet_from_conf(struct ipnet *, char *err, size_t errsz);
 int	 ipnet_contains_vm(const struct ipnet *, uint32_t);
@@ -563,6 +608,13 @@ void	 filter_free(struct filter *);
 /* admin.c -- configuration, nodes, OSFs, users, properties (qa, WAT) */
 
 #define ADMIN_ERRSZ		512	/* size of every err buffer below */
+/*
+ * After a success, err may hold a note on what was not done: it starts
+ * with ADMIN_NOTE_REFUSED when something asked for was refused (then qa
+ * exits 1 if nothing at all was done), otherwise it only says what was
+ * already so.
+ */
+#define ADMIN_NOTE_REFUSED	"Not "
 
 void	 admin_ids_param(const long long *ids, int n, struct buf *);
 int	 admin_valid_name(const char *what, const char *s, size_t max,
@@ -618,6 +670,7 @@ struct vm_add_req {
 	const char	*di_tag;
 	int		 bulk;		/* VMs to create */
 	int		 force_suffix;	/* name-0 even for one VM */
+	char		*warn;		/* out, ADMIN_ERRSZ: "" or a note */
 };
 
 struct vm_edit {
@@ -630,8 +683,11 @@ struct vm_edit {
 	int		 hard_set;
 	long long	 soft;		/* epoch, 0 clears */
 	long long	 hard;
+	char		*warn;		/* out, ADMIN_ERRSZ: "" or a note */
 };
 
+void	 vm_home_dir(long long vm_id, long long user_id, const char *login,
+	    char *out, size_t outsz);
 int	 admin_lookup(struct db *, const char *kind, const char *name,
 	    long long *id, char *err);
 int	 admin_exists(struct db *, const char *kind, long long id, char *err);
@@ -753,6 +809,7 @@ struct qa {
 	int		 quiet;
 	int		 json;
 	int		 secrets;	/* --secrets: config get shows them */
+	const char	*no_conf_file;	/* the default node.conf, missing */
 	int		 nargs;
 	char		*key[QA_MAX_ARGS];
 	char		*val[QA_MAX_ARGS];	/* NULL for a bare word */
@@ -852,6 +909,7 @@ int	 proc_drop_privileges(const char *user, uid_t, gid_t, char *err,
 	    size_t errsz);
 int	 proc_user(const char *name, uid_t *, gid_t *, char *home,
 	    size_t homesz);
+int	 proc_join_netns_of(pid_t, const char *comm, char *err, size_t errsz);
 
 /* ------------------------------------------------------------------ */
 /* hook.c -- the VMA's hooks (manual chapter 15) */
@@ -967,10 +1025,13 @@ struct hypervisor {
 	/* cheap, in the loop */
 	int		(*alive)(const struct vm_info *, pid_t);
 	pid_t		(*running)(long long vm_id);
+	/* drop what the node keeps of disk images not in keep (basefs) */
+	void		(*forget_images)(char *const *keep, size_t nkeep);
 };
 
 extern const struct hypervisor hv_lxc;
 pid_t	 lxc_running(long long vm_id);
+void	 lxc_forget_images(char *const *keep, size_t nkeep);
 
 /* ------------------------------------------------------------------ */
 /* hkd.c -- the node daemon; vmh.c -- its VMs */
@@ -990,6 +1051,7 @@ struct node {
 	int		 stopping;	/* shutting down: no new starts */
 	int		 blocked;	/* host_runtimes.blocked */
 	int		 recheck;	/* look for commands again now */
+	int		 sweep_images;	/* DIs were deleted: clean basefs */
 };
 
 enum vm_phase {
@@ -1039,7 +1101,7 @@ void	 vmh_adopt(struct node *, long long id, const char *db_state,
 	    pid_t pid);
 void	 vmh_reap_stray(struct node *, long long id);
 void	 vmh_stop(struct node *, long long id);
-void	 vmh_rpc(long long id, const char *method, const char *query);
+int	 vmh_rpc(long long id, const char *method, const char *query);
 void	 vmh_restart(struct node *, long long id);
 void	 vmh_stop_all(struct node *);
 int	 vmh_empty(void);
@@ -1404,6 +1466,27 @@ const struct wat_action *wat_action_find(const char *object,
 	    const char *verb);
 int	 wat_act(struct wat_req *, const char *object, const char *verb);
 int	 wat_di_job(struct wat_req *, const char *id, int json);
+
+/* watjob.c -- disk image jobs: their files, and the copy */
+struct wat_job_state {		/* a job's file, read back and checked */
+	char		 state[16];	/* running, done or failed */
+	long long	 done, total;	/* bytes */
+	long long	 id;		/* the new DI's, when done */
+	char		 version[80];
+	char		 msg[ADMIN_ERRSZ];
+};
+
 int	 wat_jobs_init(uid_t, gid_t, char *err, size_t errsz);
+int	 wat_job_id_valid(const char *);
+void	 wat_job_write(const char *id, const char *state,
+	    unsigned long long done, unsigned long long total, const char *msg);
+int	 wat_job_read(const char *id, struct wat_job_state *);
+void	 wat_job_copy(const char *id, struct di_add_req *,
+	    int delete_after) NORETURN;
+
+/* watkeep.c -- the keeper: what the WAT's user may not do itself */
+int	 wat_keeper_start(char *err, size_t errsz);
+int	 wat_keeper_call(const char *const *words, int nwords,
+	    int timeout_ms, char *answer, size_t answersz);
 
 #endif /* QVD_H */

@@ -85,6 +85,29 @@ str_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/*
+ * A value echoed in a message: at most STR_CLIP_MAX characters, control
+ * characters shown as '?', "..." when cut.  The result lives in one of
+ * four static buffers, so a message may echo four values (not for
+ * threads).
+ */
+const char *
+str_clip(const char *s)
+{
+	static char ring[4][STR_CLIP_MAX + 4];
+	static int next;
+	char *out = ring[next++ % 4];
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i < STR_CLIP_MAX; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	out[i] = '\0';
+	if (s[i] != '\0')
+		memcpy(out + STR_CLIP_MAX - 3, "...", 4);
+	return out;
+}
+
 /* Parse a decimal integer in [min, max]; errstr names the problem. */
 int
 num_parse(const char *s, long long min, long long max, long long *out,

@@ -42,18 +42,22 @@ admin_lookup(struct db *db, const char *kind, const char *name,
 		name = login;
 		sql = "SELECT id FROM users WHERE login = $1";
 	} else if (strcmp(kind, "OSF") == 0)
-		sql = "SELECT id FROM osfs WHERE name = $1";
+		sql = "SELECT id FROM osfs WHERE lower(name) = lower($1) "
+		    "ORDER BY name = $1 DESC LIMIT 1";
 	else if (strcmp(kind, "host") == 0)
-		sql = "SELECT id FROM hosts WHERE name = $1";
+		sql = "SELECT id FROM hosts WHERE lower(name) = lower($1) "
+		    "ORDER BY name = $1 DESC LIMIT 1";
 	else
-		sql = "SELECT id FROM vms WHERE name = $1";
+		sql = "SELECT id FROM vms WHERE lower(name) = lower($1) "
+		    "ORDER BY name = $1 DESC LIMIT 1";
 	if ((res = db_query(db, sql, 1, name)) == NULL) {
 		str_fmt(err, ADMIN_ERRSZ, "%s", db_error(db));
 		return -1;
 	}
 	if (db_ntuples(res) == 0) {
 		db_clear(res);
-		str_fmt(err, ADMIN_ERRSZ, "no %s named '%s'", kind, name);
+		str_fmt(err, ADMIN_ERRSZ, "no %s named '%s'", kind,
+		    str_clip(name));
 		return -1;
 	}
 	*id = db_int(res, 0, 0);
@@ -165,6 +169,41 @@ choose_ips(struct db *db, struct vm_add *a, struct buf *ips)
 	return 0;
 }
 
+/*
+ * Can a VM of this OSF boot with this tag?  0: yes, or the OSF has no
+ * disk image yet and the tag is the default (warn says it: the image
+ * often comes later); 1: no disk image of the OSF carries it (err).
+ */
+static int
+tag_bootable(struct db *db, const char *osf_id, const char *tag, char *err,
+    char *warn)
+{
+	struct pg_result *res;
+	int rc = 0;
+
+	res = db_query(db, "SELECT o.name, (SELECT count(*) FROM dis d WHERE "
+	    "d.osf_id = o.id), EXISTS (SELECT 1 FROM dis d JOIN di_tags t ON "
+	    "t.di_id = d.id WHERE d.osf_id = o.id AND t.tag = $2) FROM osfs o "
+	    "WHERE o.id = $1::int", 2, osf_id, tag);
+	if (res == NULL)
+		return -1;
+	if (db_ntuples(res) == 0 || strcmp(db_val(res, 0, 2), "t") == 0)
+		rc = 0;
+	else if (db_int(res, 0, 1) == 0 && strcmp(tag, "default") == 0) {
+		if (warn != NULL)
+			str_fmt(warn, ADMIN_ERRSZ, "OSF '%s' has no disk image "
+			    "yet: the VM cannot start until one is added",
+			    db_val(res, 0, 0));
+	} else {
+		str_fmt(err, ADMIN_ERRSZ, "no disk image of OSF '%s' is tagged "
+		    "'%s' (see qa di list -f osf_id=%s)", db_val(res, 0, 0),
+		    str_clip(tag), osf_id);
+		rc = 1;
+	}
+	db_clear(res);
+	return rc;
+}
+
 static int
 tx_vm_add(struct db *db, void *arg)
 {
@@ -179,8 +218,9 @@ tx_vm_add(struct db *db, void *arg)
 		list[i] = a->r->bulk > 1 || a->r->force_suffix ?
 		    xasprintf("%s-%d", a->r->name, i) : xstrdup(a->r->name);
 	text_array(&names, list, a->r->bulk);
-	res = db_query(db, "SELECT name FROM vms WHERE name = ANY($1::text[]) "
-	    "ORDER BY name LIMIT 1", 1, buf_str(&names));
+	res = db_query(db, "SELECT name FROM vms WHERE lower(name) = "
+	    "ANY(SELECT lower(n) FROM unnest($1::text[]) n) ORDER BY name "
+	    "LIMIT 1", 1, buf_str(&names));
 	if (res == NULL)
 		goto out;
 	if (db_ntuples(res) > 0) {
@@ -191,6 +231,9 @@ tx_vm_add(struct db *db, void *arg)
 		goto out;
 	}
 	db_clear(res);
+	if ((rc = tag_bootable(db, db_fmt_int(oid, a->r->osf_id),
+	    a->r->di_tag, a->err, a->r->warn)) != 0)
+		goto out;
 	if ((rc = choose_ips(db, a, &ips)) != 0)
 		goto out;
 	rc = -1;
@@ -233,9 +276,16 @@ admin_vm_add(struct db *db, const struct vm_add_req *r, long long *first_id,
 	memset(&a, 0, sizeof(a));
 	a.r = r;
 	a.err = err;
-	if (admin_valid_name("VM name", r->name, r->bulk > 1 ? 56 : 64, err)
-	    == -1 || admin_valid_name("DI tag", r->di_tag, 128, err) == -1)
+	if (r->warn != NULL)
+		r->warn[0] = '\0';
+	if (valid_name(NAME_OBJECT, "VM name", r->name, err, ADMIN_ERRSZ) == -1 ||
+	    valid_name(NAME_TAG, "DI tag", r->di_tag, err, ADMIN_ERRSZ) == -1)
 		return -1;
+	if (r->bulk > 1 && strlen(r->name) > 56) {
+		str_copy(err, "a VM name for bulk= is at most 56 characters "
+		    "(a suffix -N is added)", ADMIN_ERRSZ);
+		return -1;
+	}
 	if (r->bulk < 1 || r->bulk > 100000) {
 		str_copy(err, "bulk must be from 1 to 100000", ADMIN_ERRSZ);
 		return -1;
@@ -258,10 +308,11 @@ admin_vm_add(struct db *db, const struct vm_add_req *r, long long *first_id,
 /* ---- start / stop ---- */
 
 struct vm_op {
-	struct buf	 param;
-	long long	 count;
+	struct buf	 param;		/* the ids, as an int[] */
+	long long	 count;		/* VMs the operation changed */
 	int		 on;
-	char		*err;
+	char		*err;		/* the error, or after success a note */
+	int		 asked;		/* ids given */
 };
 
 static int
@@ -285,6 +336,76 @@ notify_hosts(struct db *db, struct pg_result *res, int col, const char *fmt)
 	return 0;
 }
 
+/*
+ * Why each VM of ids would not take an operation: why_sql is the CASE of
+ * a query over vms v and vm_runtimes r, NULL for a VM that will.  The
+ * ids that will go to op->param (replaced); the others, and the VMs no
+ * longer there, are named in op->err as a note ("" when none).
+ */
+#define WHY_NOT(expr) "SELECT v.id, v.name, " expr " FROM vms v JOIN " \
+	"vm_runtimes r ON r.vm_id = v.id WHERE v.id = ANY($1::int[]) " \
+	"ORDER BY v.id"
+
+/* "vm1 (blocked), vm2 (...)", five at most, then "and N more". */
+static void
+name_why(struct buf *b, int *count, const char *name, const char *why)
+{
+	if ((*count)++ < 5)
+		buf_printf(b, "%s%s (%s)", *count > 1 ? ", " : "", name, why);
+}
+
+static int
+keep_willing(struct db *db, struct vm_op *op, const char *why_sql,
+    const char *verb)
+{
+	struct pg_result *res;
+	struct buf ok = { NULL, 0, 0, 0 }, no = { NULL, 0, 0, 0 },
+	    same = { NULL, 0, 0, 0 };
+	int i, n, refused = 0, already = 0;
+
+	if ((res = db_query(db, why_sql, 1, buf_str(&op->param))) == NULL)
+		return -1;
+	n = db_ntuples(res);
+	buf_adds(&ok, "{");
+	for (i = 0; i < n; i++) {
+		if (db_isnull(res, i, 2))
+			buf_printf(&ok, "%s%s", ok.len > 1 ? "," : "",
+			    db_val(res, i, 0));
+		else if (str_has_prefix(db_val(res, i, 2), "already"))
+			name_why(&same, &already, db_val(res, i, 1),
+			    db_val(res, i, 2));
+		else
+			name_why(&no, &refused, db_val(res, i, 1),
+			    db_val(res, i, 2));
+	}
+	buf_adds(&ok, "}");
+	if (refused > 5)
+		buf_printf(&no, " and %d more", refused - 5);
+	if (already > 5)
+		buf_printf(&same, " and %d more", already - 5);
+	if (op->asked > n)
+		buf_printf(&no, "%s%d no longer exist", refused ? "; " : "",
+		    op->asked - n);
+	op->err[0] = '\0';
+	if (no.len > 0)
+		str_fmt(op->err, ADMIN_ERRSZ, ADMIN_NOTE_REFUSED "%s: %s.",
+		    verb, buf_str(&no));
+	if (same.len > 0)
+		str_fmt(op->err + strlen(op->err), ADMIN_ERRSZ -
+		    strlen(op->err), "%sUnchanged: %s.", no.len ? " " : "",
+		    buf_str(&same));
+	buf_reset(&op->param);
+	buf_adds(&op->param, buf_str(&ok));
+	db_clear(res);
+	buf_free(&ok);
+	buf_free(&no);
+	buf_free(&same);
+	return 0;
+}
+
+#define HAS_IMAGE "EXISTS (SELECT 1 FROM dis d JOIN di_tags t ON t.di_id = " \
+	"d.id WHERE d.osf_id = v.osf_id AND t.tag = v.di_tag)"
+
 static int
 tx_vm_start(struct db *db, void *arg)
 {
@@ -294,6 +415,12 @@ tx_vm_start(struct db *db, void *arg)
 	char hid[24];
 	int i, n;
 
+	if (keep_willing(db, op, WHY_NOT("CASE WHEN r.blocked THEN 'blocked' "
+	    "WHEN r.vm_state <> 'stopped' THEN 'already ' || r.vm_state WHEN "
+	    "r.vm_cmd = 'start' THEN 'already starting' WHEN r.vm_cmd IS NOT "
+	    "NULL THEN 'a ' || r.vm_cmd || ' is pending' WHEN NOT " HAS_IMAGE
+	    " THEN 'no disk image tagged ' || v.di_tag END"), "started") == -1)
+		return -1;
 	res = db_query(db, "SELECT vm_id, host_id FROM vm_runtimes WHERE vm_id "
 	    "= ANY($1::int[]) AND vm_state = 'stopped' ORDER BY vm_id", 1,
 	    buf_str(&op->param));
@@ -317,8 +444,7 @@ tx_vm_start(struct db *db, void *arg)
 	db_clear(res);
 	res = db_query(db, "UPDATE vm_runtimes SET vm_cmd = 'start' WHERE vm_id "
 	    "= ANY($1::int[]) AND vm_state = 'stopped' AND host_id IS NOT NULL "
-	    "AND (vm_cmd IS NULL OR vm_cmd = 'start') RETURNING host_id", 1,
-	    buf_str(&op->param));
+	    "AND vm_cmd IS NULL RETURNING host_id", 1, buf_str(&op->param));
 	if (res == NULL)
 		return -1;
 	op->count = db_ntuples(res);
@@ -331,7 +457,7 @@ tx_vm_start(struct db *db, void *arg)
 long long
 admin_vm_start(struct db *db, const long long *ids, int n, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err };
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err, n };
 	int rc;
 
 	admin_ids_param(ids, n, &op.param);
@@ -348,6 +474,11 @@ tx_vm_stop(struct db *db, void *arg)
 	long long cancelled;
 	int rc;
 
+	if (keep_willing(db, op, WHY_NOT("CASE WHEN r.vm_state = 'stopped' AND "
+	    "r.vm_cmd IS DISTINCT FROM 'start' THEN 'already stopped' WHEN "
+	    "r.vm_state IN ('stopping', 'zombie') OR r.vm_cmd = 'stop' THEN "
+	    "'already stopping' END"), "stopped") == -1)
+		return -1;
 	res = db_query(db, "UPDATE vm_runtimes SET vm_cmd = 'stop' WHERE vm_id "
 	    "= ANY($1::int[]) AND vm_state IN ('starting', 'running', "
 	    "'debugging') RETURNING host_id", 1, buf_str(&op->param));
@@ -371,7 +502,7 @@ tx_vm_stop(struct db *db, void *arg)
 long long
 admin_vm_stop(struct db *db, const long long *ids, int n, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err };
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err, n };
 	int rc;
 
 	admin_ids_param(ids, n, &op.param);
@@ -385,6 +516,11 @@ tx_vm_block(struct db *db, void *arg)
 {
 	struct vm_op *op = arg;
 
+	if (keep_willing(db, op, op->on ? WHY_NOT("CASE WHEN r.blocked THEN "
+	    "'already blocked' END") : WHY_NOT("CASE WHEN NOT r.blocked THEN "
+	    "'already unblocked' END"), op->on ? "blocked" : "unblocked") ==
+	    -1)
+		return -1;
 	op->count = db_exec_count(db, op->on ? "UPDATE vm_runtimes SET blocked "
 	    "= true WHERE vm_id = ANY($1::int[])" : "UPDATE vm_runtimes SET "
 	    "blocked = false, vm_failure = NULL WHERE vm_id = ANY($1::int[])",
@@ -396,7 +532,7 @@ tx_vm_block(struct db *db, void *arg)
 long long
 admin_vm_block(struct db *db, const long long *ids, int n, int on, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, on, err };
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, on, err, n };
 	int rc;
 
 	admin_ids_param(ids, n, &op.param);
@@ -440,7 +576,7 @@ tx_vm_disconnect(struct db *db, void *arg)
 long long
 admin_vm_disconnect(struct db *db, const long long *ids, int n, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err };
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err, n };
 	int rc;
 
 	admin_ids_param(ids, n, &op.param);
@@ -477,13 +613,30 @@ tx_vm_del(struct db *db, void *arg)
 long long
 admin_vm_del(struct db *db, const long long *ids, int n, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err };
+	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err, n };
 	int rc;
 
 	admin_ids_param(ids, n, &op.param);
 	rc = admin_tx(db, tx_vm_del, &op, err, "cannot delete VMs");
 	buf_free(&op.param);
+	if (rc == 0 && op.count > 0)
+		str_copy(err, "Their home directories are kept in "
+		    "path.storage.homefs (qa vm del homes=delete removes them "
+		    "with the VMs).", ADMIN_ERRSZ);
 	return rc == -1 ? -1 : op.count;
+}
+
+/* Where an LXC VM's home lives: per VM, or per user (home.per.user). */
+void
+vm_home_dir(long long vm_id, long long user_id, const char *login, char *out,
+    size_t outsz)
+{
+	if (conf_bool("vm.lxc.home.per.user"))
+		str_fmt(out, outsz, "%s/%s", conf_get("path.storage.homefs"),
+		    login);
+	else
+		str_fmt(out, outsz, "%s/%lld-%lld-homefs",
+		    conf_get("path.storage.homefs"), vm_id, user_id);
 }
 
 /* ---- edit ---- */
@@ -492,7 +645,8 @@ struct vm_edit_op {
 	const struct vm_edit *e;
 	struct buf	 param;
 	int		 n;
-	long long	 count;
+	long long	 count;		/* VMs changed */
+	long long	 found;		/* VMs that exist */
 	char		*err;
 };
 
@@ -504,24 +658,90 @@ epoch_param(int set, long long epoch, char buf[24])
 	return db_fmt_int(buf, epoch);
 }
 
-static int
-tx_vm_edit(struct db *db, void *arg)
+/* Each VM's editable columns as one text, by id: what an edit changes. */
+static struct pg_result *
+vm_fingerprints(struct db *db, const char *ids)
 {
-	struct vm_edit_op *op = arg;
-	const struct vm_edit *e = op->e;
-	const char *p = buf_str(&op->param);
+	return db_query(db, "SELECT v.id, row(v.name, v.di_tag, v.ip, "
+	    "v.user_id, v.osf_id, r.vm_expiration_soft, "
+	    "r.vm_expiration_hard)::text FROM vms v JOIN vm_runtimes r ON "
+	    "r.vm_id = v.id WHERE v.id = ANY($1::int[]) ORDER BY v.id", 1, ids);
+}
+
+static long long
+count_changed(struct pg_result *before, struct pg_result *after)
+{
+	int i, n = db_ntuples(before);
+	long long changed = 0;
+
+	if (db_ntuples(after) != n)
+		return n;
+	for (i = 0; i < n; i++)
+		if (strcmp(db_val(before, i, 1), db_val(after, i, 1)) != 0)
+			changed++;
+	return changed;
+}
+
+/* The new address of one VM is nobody else's. */
+static int
+ip_free(struct db *db, const char *ip, const char *ids, char *err)
+{
+	struct pg_result *res;
+	int rc = 0;
+
+	res = db_query(db, "SELECT name FROM vms WHERE ip = $1 AND id <> "
+	    "ALL($2::int[])", 2, ip, ids);
+	if (res == NULL)
+		return -1;
+	if (db_ntuples(res) > 0) {
+		str_fmt(err, ADMIN_ERRSZ, "address %s is already used by VM "
+		    "'%s'", ip, db_val(res, 0, 0));
+		rc = 1;
+	}
+	db_clear(res);
+	return rc;
+}
+
+/* After a change of tag or OSF, every VM can still find its image. */
+static int
+edited_tags_bootable(struct db *db, const struct vm_edit *e, const char *ids,
+    char *err)
+{
+	struct pg_result *res;
+	char osf[24];
+	int i, rc = 0;
+
+	if (e->di_tag == NULL && e->osf_id <= 0)
+		return 0;
+	res = db_query(db, "SELECT DISTINCT coalesce($2::int, osf_id), "
+	    "coalesce($3, di_tag) FROM vms WHERE id = ANY($1::int[])", 3, ids,
+	    e->osf_id > 0 ? db_fmt_int(osf, e->osf_id) : NULL, e->di_tag);
+	if (res == NULL)
+		return -1;
+	for (i = 0; i < db_ntuples(res) && rc == 0; i++)
+		rc = tag_bootable(db, db_val(res, i, 0), db_val(res, i, 1), err,
+		    e->warn);
+	db_clear(res);
+	return rc;
+}
+
+/* The UPDATEs of one edit; 1 with err for a name already taken. */
+static int
+apply_vm_edit(struct db *db, const struct vm_edit *e, const char *p,
+    char *err)
+{
 	struct pg_result *res;
 	char a[24], b[24];
 
 	if (e->name != NULL) {
-		res = db_query(db, "SELECT 1 FROM vms WHERE name = $1 AND id <> "
-		    "ALL($2::int[])", 2, e->name, p);
+		res = db_query(db, "SELECT 1 FROM vms WHERE lower(name) = "
+		    "lower($1) AND id <> ALL($2::int[])", 2, e->name, p);
 		if (res == NULL)
 			return -1;
 		if (db_ntuples(res) > 0) {
 			db_clear(res);
-			str_fmt(op->err, ADMIN_ERRSZ, "a VM named '%s' already "
-			    "exists", e->name);
+			str_fmt(err, ADMIN_ERRSZ, "a VM named '%s' already "
+			    "exists", str_clip(e->name));
 			return 1;
 		}
 		db_clear(res);
@@ -549,28 +769,90 @@ tx_vm_edit(struct db *db, void *arg)
 	    "vm_expiration_hard = to_timestamp($2::bigint)::timestamp WHERE "
 	    "vm_id = ANY($1::int[])", 2, p, epoch_param(1, e->hard, b)) == -1)
 		return -1;
-	op->count = op->n;
+	if ((e->soft_set || e->hard_set) &&
+	    db_notify(db, "qvd_expiration_changed") == -1)
+		return -1;
 	return 0;
+}
+
+static int
+tx_vm_edit(struct db *db, void *arg)
+{
+	struct vm_edit_op *op = arg;
+	const struct vm_edit *e = op->e;
+	const char *p = buf_str(&op->param);
+	struct pg_result *before, *after;
+	int rc;
+
+	if ((e->ip != NULL && (rc = ip_free(db, e->ip, p, op->err)) != 0) ||
+	    (rc = edited_tags_bootable(db, e, p, op->err)) != 0)
+		return rc;
+	if ((before = vm_fingerprints(db, p)) == NULL)
+		return -1;
+	rc = apply_vm_edit(db, e, p, op->err);
+	if (rc == 0 && (after = vm_fingerprints(db, p)) != NULL) {
+		op->count = count_changed(before, after);
+		op->found = db_ntuples(before);
+		db_clear(after);
+	} else if (rc == 0)
+		rc = -1;
+	db_clear(before);
+	return rc;
+}
+
+/* An expiration an edit sets must not lie in the past (a minute's grace). */
+static int
+expiry_past(const char *what, int set, long long when, char *err)
+{
+	char at[32];
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	if (!set || when == 0 || when >= (long long)time(NULL) - 60)
+		return 0;
+	strftime(at, sizeof(at), "%Y-%m-%d %H:%M", localtime_r(&t, &tm));
+	str_fmt(err, ADMIN_ERRSZ, "%s %s is in the past (now expires at "
+	    "once; an empty value clears it)", what, at);
+	return 1;
+}
+
+/* Why fewer VMs changed than were asked for. */
+static void
+unchanged_note(char *warn, int asked, long long found, long long changed)
+{
+	if (found < asked)
+		str_fmt(warn, ADMIN_ERRSZ, ADMIN_NOTE_REFUSED "edited: %lld of "
+		    "%d VMs no longer exist; %lld already had these values.",
+		    asked - found, asked, found - changed);
+	else
+		str_fmt(warn, ADMIN_ERRSZ, "Unchanged: %lld of %d VMs already "
+		    "had these values.", found - changed, asked);
 }
 
 long long
 admin_vm_edit(struct db *db, const long long *ids, int n,
     const struct vm_edit *e, char *err)
 {
-	struct vm_edit_op op = { e, { NULL, 0, 0, 0 }, n, 0, err };
+	struct vm_edit_op op = { e, { NULL, 0, 0, 0 }, n, 0, 0, err };
 	struct ipnet net;
 	uint32_t ip;
 	int rc;
 
+	if (e->warn != NULL)
+		e->warn[0] = '\0';
+	if (expiry_past("expire-soft", e->soft_set, e->soft, err) ||
+	    expiry_past("expire-hard", e->hard_set, e->hard, err))
+		return -1;
 	if (e->name != NULL && (n > 1 ||
-	    admin_valid_name("VM name", e->name, 64, err) == -1)) {
+	    valid_name(NAME_OBJECT, "VM name", e->name, err, ADMIN_ERRSZ) ==
+	    -1)) {
 		if (n > 1)
 			str_copy(err, "a name can only be given to one VM",
 			    ADMIN_ERRSZ);
 		return -1;
 	}
 	if (e->di_tag != NULL &&
-	    admin_valid_name("DI tag", e->di_tag, 128, err) == -1)
+	    valid_name(NAME_TAG, "DI tag", e->di_tag, err, ADMIN_ERRSZ) == -1)
 		return -1;
 	if (e->ip != NULL) {
 		if (n > 1) {
@@ -582,12 +864,15 @@ admin_vm_edit(struct db *db, const long long *ids, int n,
 			return -1;
 		if (ip_parse(e->ip, &ip) == -1 || !ipnet_contains_vm(&net, ip)) {
 			str_fmt(err, ADMIN_ERRSZ, "%s is not an address of the "
-			    "VM range", e->ip);
+			    "VM range", str_clip(e->ip));
 			return -1;
 		}
 	}
 	admin_ids_param(ids, n, &op.param);
 	rc = admin_tx(db, tx_vm_edit, &op, err, "cannot edit VMs");
 	buf_free(&op.param);
+	if (rc == 0 && e->warn != NULL && e->warn[0] == '\0' &&
+	    op.count < n)
+		unchanged_note(e->warn, n, op.found, op.count);
 	return rc == -1 ? -1 : op.count;
 }

@@ -650,16 +650,17 @@ vmh_stop(struct node *n, long long id)
 		step(n, v);
 }
 
-/* Ask the VMA something (expire) on the next free moment. */
-void
+/* Ask the VMA something (expire) on the next free moment; -1: not up. */
+int
 vmh_rpc(long long id, const char *method, const char *query)
 {
 	struct vm *v = vmh_find(id);
 
 	if (v == NULL || v->phase != VMP_RUNNING)
-		return;
+		return -1;
 	str_copy(v->pend_method, method, sizeof(v->pend_method));
 	str_copy(v->pend_query, query ? query : "", sizeof(v->pend_query));
+	return 0;
 }
 
 /* Stop the VM and start it again (hard expiration). */

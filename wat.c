@@ -507,7 +507,8 @@ drop_root(char *err, size_t errsz)
 		str_fmt(err, errsz, "wat.as_user: no user '%s'", user);
 		return -1;
 	}
-	if (wat_jobs_init(uid, gid, err, errsz) == -1)
+	if (wat_jobs_init(uid, gid, err, errsz) == -1 ||
+	    wat_keeper_start(err, errsz) == -1)
 		return -1;
 	if (geteuid() != 0 || uid == 0)
 		return 0;

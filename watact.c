@@ -43,6 +43,20 @@ done(struct wat_result *res, long long id, const char *fmt, long long n)
 	return 0;
 }
 
+/* A count, and why the rest was not done (note may be ""). */
+static int
+done_note(struct wat_result *res, const char *fmt, long long n,
+    const char *note)
+{
+	size_t len;
+
+	done(res, 0, fmt, n);
+	len = strlen(res->msg);
+	if (*note != '\0')
+		str_fmt(res->msg + len, sizeof(res->msg) - len, " %s", note);
+	return 0;
+}
+
 /* A parameter that must be there and not empty. */
 static const char *
 need(struct wat_req *r, struct wat_result *res, const char *key)
@@ -105,11 +119,12 @@ mass(struct wat_req *r, struct wat_result *res,
 		free(ids);
 		return failed(res, 400, "nothing is selected");
 	}
+	err[0] = '\0';
 	n = fn(r->db, ids, count, err);
 	free(ids);
 	if (n < 0)
 		return failed(res, 409, err);
-	return done(res, 0, fmt, n);
+	return done_note(res, fmt, n, err);
 }
 
 #define MASS(name, fn, fmt) \
@@ -127,7 +142,37 @@ MASS(host_block, admin_host_block_on, "Blocked %lld hosts.")
 MASS(host_unblock, admin_host_block_off, "Unblocked %lld hosts.")
 MASS(host_del, admin_host_del, "%lld hosts deleted.")
 MASS(osf_del, admin_osf_del, "%lld OSFs deleted.")
-MASS(di_del_act, di_del, "%lld DIs deleted.")
+
+/* DIs and their files go by the keeper: the images are root's. */
+static int
+di_del_act(struct wat_req *r, struct wat_result *res)
+{
+	const char *words[1025];
+	char (*num)[24], err[ADMIN_ERRSZ], *nl;
+	long long *ids, n;
+	int count = wat_param_ids(r, &ids), i, rc;
+	const char *why;
+
+	if (count <= 0 || count > 1024) {
+		free(ids);
+		return failed(res, 400, count == 0 ? "nothing is selected" :
+		    count < 0 ? "id: not an id" : "more than 1024 disk images");
+	}
+	num = xcalloc((size_t)count, sizeof(*num));
+	words[0] = "di_del";
+	for (i = 0; i < count; i++)
+		words[i + 1] = db_fmt_int(num[i], ids[i]);
+	rc = wat_keeper_call(words, count + 1, 60000, err, sizeof(err));
+	free(num);
+	free(ids);
+	if (rc != 1)
+		return failed(res, rc == 0 ? 409 : 500, err);
+	if ((nl = strchr(err, '\n')) != NULL)
+		*nl = '\0';
+	if (nl == NULL || num_parse(err, 0, 1LL << 31, &n, &why) == -1)
+		return failed(res, 500, "the keeper's answer is malformed");
+	return done_note(res, "%lld DIs deleted.", n, nl + 1);
+}
 
 /* ---- users ---- */
 
@@ -184,7 +229,7 @@ static int
 vm_new(struct wat_req *r, struct wat_result *res)
 {
 	struct vm_add_req a;
-	char err[ADMIN_ERRSZ];
+	char err[ADMIN_ERRSZ], note[ADMIN_ERRSZ];
 	long long first;
 	int count;
 
@@ -199,16 +244,21 @@ vm_new(struct wat_req *r, struct wat_result *res)
 	    NULL;
 	a.di_tag = wat_param(r, "di_tag") && *wat_param(r, "di_tag") ?
 	    wat_param(r, "di_tag") : "default";
+	a.warn = note;
 	if (admin_vm_add(r->db, &a, &first, &count, err) == -1)
 		return failed(res, 409, err);
-	return done(res, first, "VM added with id %lld", first);
+	done(res, first, "VM added with id %lld", first);
+	if (*note != '\0')
+		str_fmt(res->msg + strlen(res->msg), sizeof(res->msg) -
+		    strlen(res->msg), " (%s)", note);
+	return 0;
 }
 
 static int
 vm_edit(struct wat_req *r, struct wat_result *res)
 {
 	struct vm_edit e;
-	char err[ADMIN_ERRSZ];
+	char err[ADMIN_ERRSZ], note[ADMIN_ERRSZ];
 	long long *ids, n;
 	int count = wat_param_ids(r, &ids);
 
@@ -224,11 +274,12 @@ vm_edit(struct wat_req *r, struct wat_result *res)
 		return failed(res, 400, count == 0 ? "nothing is selected" :
 		    "id: not an id");
 	}
+	e.warn = note;
 	n = admin_vm_edit(r->db, ids, count, &e, err);
 	free(ids);
 	if (n < 0)
 		return failed(res, 409, err);
-	return done(res, 0, "Edited %lld VMs.", n);
+	return done_note(res, "Edited %lld VMs.", n, note);
 }
 
 /* ---- nodes, OS flavours ---- */
@@ -375,118 +426,15 @@ di_defaults(struct wat_req *r, struct wat_result *res)
 	    "%lld defaults set.", n);
 }
 
-static char jobs_dir[4096];
-
-/* The directory of job files, made before qvd-wat gives up root. */
-int
-wat_jobs_init(uid_t uid, gid_t gid, char *err, size_t errsz)
-{
-	str_copy(jobs_dir, conf_get("wat.jobs"), sizeof(jobs_dir));
-	mkdir(conf_get("path.run"), 0755);	/* its usual parent */
-	if (mkdir(jobs_dir, 0700) == -1 && errno != EEXIST) {
-		str_fmt(err, errsz, "wat.jobs: cannot make %s: %s", jobs_dir,
-		    strerror(errno));
-		return -1;
-	}
-	if (geteuid() == 0 && chown(jobs_dir, uid, gid) == -1) {
-		str_fmt(err, errsz, "wat.jobs: %s: %s", jobs_dir,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-struct di_job {
-	char		 path[4200];
-	int		 last_pct;
-};
-
-/* The job's file, replaced whole: "state done total id version msg", a
- * line each (a newline in the message becomes a blank). */
-static void
-job_write(const char *path, const char *state, unsigned long long d,
-    unsigned long long total, long long id, const char *version,
-    const char *msg)
-{
-	char tmp[4300], line[ADMIN_ERRSZ + 64], *nl;
-	FILE *fp;
-
-	str_copy(line, msg, sizeof(line));
-	while ((nl = strchr(line, '\n')) != NULL)
-		*nl = ' ';
-	str_fmt(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fp = fopen(tmp, "w")) == NULL) {
-		log_warn("WAT: cannot write %s: %s", tmp, strerror(errno));
-		return;
-	}
-	fprintf(fp, "%s\n%llu\n%llu\n%lld\n%s\n%s\n", state, d, total, id,
-	    version, line);
-	if (fclose(fp) == 0)
-		rename(tmp, path);
-}
-
-static void
-job_progress(unsigned long long d, unsigned long long total, void *arg)
-{
-	struct di_job *j = arg;
-	int pct = total ? (int)(d * 100 / total) : 100;
-
-	if (pct == j->last_pct)
-		return;
-	j->last_pct = pct;
-	job_write(j->path, "running", d, total, 0, "", "");
-}
-
-/* The copy, in a process of its own with its own database session. */
-static void NORETURN
-job_run(struct wat_req *r, struct di_job *j, struct di_add_req *a,
-    const char *staged, int delete_after)
-{
-	char err[ADMIN_ERRSZ], version[80] = "", msg[ADMIN_ERRSZ + 64];
-	struct db *db;
-	long long id, nexp;
-
-	close(r->c->fd);
-	setsid();
-	if ((db = db_open(err, sizeof(err))) == NULL ||
-	    db_load_config(db) == -1) {
-		job_write(j->path, "failed", 0, 0, 0, "", db ? "the database "
-		    "configuration cannot be read" : err);
-		_exit(1);
-	}
-	a->progress = job_progress;
-	a->progress_arg = j;
-	if (di_add(db, a, &id, version, sizeof(version), &nexp, err) == -1) {
-		log_warn("WAT: adding the disk image %s failed: %s", staged,
-		    err);
-		job_write(j->path, "failed", 0, 0, 0, "", err);
-		_exit(1);
-	}
-	str_fmt(msg, sizeof(msg), "DI added with id %lld (version %s)", id,
-	    version);
-	if (delete_after && unlink(staged) == -1)
-		str_fmt(msg + strlen(msg), sizeof(msg) - strlen(msg), "; %s "
-		    "could not be deleted: %s", staged, strerror(errno));
-	log_info("WAT: %s from %s", msg, staged);
-	job_write(j->path, "done", 1, 1, id, version, msg);
-	db_close(db);
-	_exit(0);
-}
-
 static int
 di_new(struct wat_req *r, struct wat_result *res)
 {
-	struct di_add_req a;
-	struct di_job j;
 	struct stat st;
-	char staged[4200], err[ADMIN_ERRSZ], *staged_copy;
-	const char *file;
+	char staged[4200], err[ADMIN_ERRSZ], osf_s[24];
+	const char *file, *version, *delete_after, *words[6];
 	long long osf;
-	pid_t pid;
+	int rc;
 
-	memset(&a, 0, sizeof(a));
-	memset(&j, 0, sizeof(j));
-	j.last_pct = -1;
 	if ((file = need(r, res, "file")) == NULL ||
 	    need(r, res, "osf_id") == NULL ||
 	    number(r, res, "osf_id", 1, 1LL << 31, 0, &osf) == -1)
@@ -500,74 +448,35 @@ di_new(struct wat_req *r, struct wat_result *res)
 		    "directory");
 	if (admin_exists(r->db, "OSF", osf, err) == -1)
 		return failed(res, 404, err);
+	version = wat_param(r, "version") ? wat_param(r, "version") : "";
+	if (*version && valid_name(NAME_TAG, "version", version, err,
+	    sizeof(err)) == -1)
+		return failed(res, 400, err);
 	if (pass_random(res->job, 32, "0123456789abcdef") == -1)
 		return failed(res, 500, "no randomness for a job id");
-	str_fmt(j.path, sizeof(j.path), "%s/%s", jobs_dir, res->job);
-	job_write(j.path, "running", 0, (unsigned long long)st.st_size, 0, "",
+	delete_after = wat_param(r, "delete_after") &&
+	    strcmp(wat_param(r, "delete_after"), "1") == 0 ? "1" : "0";
+	wat_job_write(res->job, "running", 0, (unsigned long long)st.st_size,
 	    "");
-	a.path = staged_copy = staged;
-	a.osf_id = osf;
-	a.version = wat_param(r, "version") && *wat_param(r, "version") ?
-	    wat_param(r, "version") : NULL;
-	if ((pid = fork()) == 0)
-		job_run(r, &j, &a, staged_copy, wat_param(r, "delete_after") &&
-		    strcmp(wat_param(r, "delete_after"), "1") == 0);
-	if (pid == -1)
-		return failed(res, 500, "cannot start the copy");
+	words[0] = "di_add";
+	words[1] = file;
+	words[2] = db_fmt_int(osf_s, osf);
+	words[3] = version;
+	words[4] = delete_after;
+	words[5] = res->job;
+	rc = wat_keeper_call(words, 6, 10000, err, sizeof(err));
+	if (rc != 1) {
+		wat_job_write(res->job, "failed", 0, 0, err);
+		res->job[0] = '\0';
+		return failed(res, rc == 0 ? 409 : 500, err);
+	}
 	res->status = 202;
 	str_fmt(res->msg, sizeof(res->msg), "Copying %s", file);
 	return 0;
 }
 
-struct job_state {		/* a job's file, read back and checked */
-	char		 state[16];	/* running, done or failed */
-	long long	 done, total;	/* bytes */
-	long long	 id;		/* the new DI's, when done */
-	char		 version[80];
-	char		 msg[ADMIN_ERRSZ];
-};
-
-static void
-read_line(FILE *fp, char *out, size_t outsz)
-{
-	if (fgets(out, (int)outsz, fp) == NULL)
-		out[0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-}
-
-/* A job's file; -1 if there is no such job or the file is not one. */
 static int
-job_read(const char *id, struct job_state *js)
-{
-	char path[4200], n[3][32];
-	const char *why;
-	FILE *fp;
-	int i;
-
-	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
-		return -1;
-	str_fmt(path, sizeof(path), "%s/%s", jobs_dir, id);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	read_line(fp, js->state, sizeof(js->state));
-	for (i = 0; i < 3; i++)
-		read_line(fp, n[i], sizeof(n[i]));
-	read_line(fp, js->version, sizeof(js->version));
-	read_line(fp, js->msg, sizeof(js->msg));
-	fclose(fp);
-	if (num_parse(n[0], 0, 1LL << 60, &js->done, &why) == -1 ||
-	    num_parse(n[1], 0, 1LL << 60, &js->total, &why) == -1 ||
-	    num_parse(n[2], 0, 1LL << 40, &js->id, &why) == -1 ||
-	    (strcmp(js->state, "running") != 0 && strcmp(js->state, "done") !=
-	    0 && strcmp(js->state, "failed") != 0)) {
-		log_warn("WAT: job file %s is damaged", path);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-job_json(struct wat_req *r, const struct job_state *js)
+job_json(struct wat_req *r, const struct wat_job_state *js)
 {
 	char out[2048];
 	struct json_out o;
@@ -594,12 +503,12 @@ job_json(struct wat_req *r, const struct job_state *js)
 int
 wat_di_job(struct wat_req *r, const char *id, int json)
 {
-	struct job_state js;
+	struct wat_job_state js;
 	struct buf b = { NULL, 0, 0, 65536 };
 	char extra[256];
 	int running, rc;
 
-	if (job_read(id, &js) == -1)
+	if (wat_job_read(id, &js) == -1)
 		return json ? wat_json_error(r, 404, "no such job") :
 		    wat_reply(r, 404, NULL, "text/plain", "No such job\r\n");
 	if (json)

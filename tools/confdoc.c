@@ -28,7 +28,17 @@ type_name(const struct conf_default *d)
 	case CT_INT: return "integer";
 	case CT_BOOL: return "boolean";
 	case CT_SIZE: return "size";
-	case CT_PATH: return "path";
+	case CT_PATH: return "absolute path";
+	case CT_RELPATH: return "path";
+	case CT_CMD: return "program";
+	case CT_LIST: return d->choices;
+	case CT_IP: return "IPv4 address";
+	case CT_NETMASK: return "netmask";
+	case CT_BIND: return "IP address or *";
+	case CT_HOST: return "host name or IP address";
+	case CT_IFNAME: return "interface name";
+	case CT_UMASK: return "umask";
+	case CT_MAC3: return "MAC prefix";
 	case CT_ENUM: return d->choices;
 	default: return "string";
 	}

@@ -30,4 +30,11 @@ qvd-wat 1 -c $bad -n
 qvd-vma 1 -c $bad -n
 qvdclient 2 -l
 EOL
+# a key given twice: each line is checked for what it says
+printf 'log.level = INFO\nlog.level = LOUD\n' >"$QVD_WORK/twice.conf"
+cat "$QVD_CONF" "$QVD_WORK/twice.conf" >"$bad"
+line=$(($(wc -l <"$QVD_CONF") + 2))
+t_like "a bad value is reported on its own line" \
+	"$(QVD_CONF="$bad" "$QVD_BIN/qa" host list 2>&1)" \
+	"node.conf.bad:$line: log.level: 'LOUD' is not one of ALL\|DEBUG"
 t_done

@@ -39,6 +39,9 @@ t_is "qa vm start" "$(qa vm start -f 'name=vm-*')" "Started 2 VMs."
 t_ok "both reach running" wait_for 60 both running
 t_ok "at once (NOTIFY), not a 61 s poll later" \
 	test $(($(date +%s) - t0)) -lt 30
+t_is "starting them again changes nothing, and says so" \
+	"$(qa vm start -f 'name=vm-*')" \
+	"Started 0 VMs. Unchanged: vm-0 (already running), vm-1 (already running)."
 t_like "qa vm list shows them running on node1" "$(qa vm list -q)" \
 	"^1 vm-0 .* node1 +running .*
 2 vm-1 .* node1 +running "
@@ -83,6 +86,10 @@ t_ok "the file outside /home did not" nsenter -t "$pid" -m test ! -e \
 out=$( (sleep 1; printf 'echo console-$((6*7))\r'; sleep 1; printf '\001q') |
 	in_ns script -qec "qa -c $NODE_CONF vm console -f id=1" /dev/null 2>&1)
 t_like "qa vm console reaches the VM's console" "$out" "console-42"
+out=$( (sleep 1; printf 'echo outside-$((6*7))\r'; sleep 1; printf '\001q') |
+	script -qec "qa -c $NODE_CONF vm console -f id=1" /dev/null 2>&1)
+t_like "and from outside the node's network namespace (qa joins it)" "$out" \
+	"outside-42"
 
 # --- a corrupt DI: stopped, blocked, with the reason ---
 head -c 100000 /dev/urandom >"$STORAGE/staging/broken.tar.gz"
@@ -101,23 +108,50 @@ t_ok "its overlay is kept for debugging as deleteme-" \
 t_ok "nothing else of it is left" vm_gone 3
 t_ok "the node kept serving the others" both running
 
-# --- expirations ---
-qa config set internal.hkd.agent.expiration_monitor.delay=1 >/dev/null
+# --- expirations: acted on at their time (the hourly check is not waited
+# for), each soft limit told once ---
 qa vm edit expire-soft=now -f id=2 >/dev/null
-t_ok "a soft expiration calls the VMA's expire hook" wait_for 20 \
+t_ok "a soft expiration calls the VMA's expire hook at once" wait_for 10 \
 	in_vm 2 grep -q "vm.expiration.soft" /var/log/qvd/hook-calls.log
 t_like "with both times" "$(in_vm 2 head -1 /var/log/qvd/hook-calls.log)" \
 	"vm.expiration.soft [0-9-]+ [0-9:]+ vm.expiration.hard  qvd.vm.session.state stopped qvd.hook.on_action expire"
+qa config set internal.hkd.agent.expiration_monitor.delay=1 >/dev/null
+sleep 4		# checks every second, and a configuration change
+t_is "told once, not again at each check or configuration change" \
+	"$(in_vm 2 grep -c 'on_action expire' /var/log/qvd/hook-calls.log)" 1
+qa config set internal.hkd.agent.expiration_monitor.delay=3600 >/dev/null
 old=$(q "SELECT vm_pid FROM vm_runtimes WHERE vm_id = 2")
-q "UPDATE vm_runtimes SET vm_expiration_hard = localtimestamp - interval
-	'1 minute' WHERE vm_id = 2" >/dev/null
-t_ok "a hard expiration in the past restarts the VM" wait_for 60 row_is \
-	"SELECT vm_state || (vm_pid <> $old)::text FROM vm_runtimes WHERE
-	vm_id = 2" runningtrue
+t0=$(date +%s)
+qa vm edit expire-hard="now + 5 seconds" -f id=2 >/dev/null
+t_ok "a hard expiration 5 s ahead restarts the VM at its time" \
+	wait_for 40 row_is "SELECT vm_state || (vm_pid <> $old)::text FROM
+	vm_runtimes WHERE vm_id = 2" runningtrue
+t_ok "not before it" test $(($(date +%s) - t0)) -ge 5
 t_is "and the restart cleared the limits" "$(q "SELECT (vm_expiration_soft
 	IS NULL AND vm_expiration_hard IS NULL)::text FROM vm_runtimes WHERE
 	vm_id = 2")" "true"
-qa config set internal.hkd.agent.expiration_monitor.delay=3600 >/dev/null
+
+# --- a deleted DI leaves nothing behind in basefs ---
+qa osf add name=spare >/dev/null
+qa di add path="$img" osf=spare >/dev/null
+qa vm add name=once user=ann osf=spare >/dev/null
+once=$(q "SELECT id FROM vms WHERE name = 'once'")
+spare=$(q "SELECT d.path FROM dis d JOIN osfs o ON o.id = d.osf_id WHERE
+	o.name = 'spare'")
+qa vm start -f name=once >/dev/null
+wait_for 60 vm_state_is "$once" running
+t_ok "its DI is unpacked in basefs" test -d "$STORAGE/basefs/$spare"
+qa vm stop -f name=once >/dev/null
+wait_for 60 vm_state_is "$once" stopped
+qa vm del -f name=once >/dev/null
+t_like "di del" "$(qa di del -f osf_id="$(q "SELECT id FROM osfs WHERE
+	name = 'spare'")")" "^1 DIs deleted\.$"
+t_ok "the node removes the unpacked tree" wait_for 10 \
+	test ! -e "$STORAGE/basefs/$spare"
+t_ok "and its lock file" test ! -e "$STORAGE/basefs/$spare.lock"
+t_ok "and the image file is gone" test ! -e "$STORAGE/images/$spare"
+t_ok "the DIs still in use keep theirs" test -d "$STORAGE/basefs/$(q "SELECT
+	path FROM dis WHERE id = 1")"
 
 # --- a blocked node starts nothing new ---
 qa vm stop -f id=2 >/dev/null
@@ -162,11 +196,13 @@ qa vm add name=elsewhere user=ann osf=desk >/dev/null
 q "UPDATE host_runtimes SET state = 'running', ok_ts = localtimestamp -
 	interval '5 minutes' WHERE host_id = 2;
    UPDATE vm_runtimes SET vm_state = 'running', host_id = 2, vm_address =
-	'10.3.15.99' WHERE vm_id = 4" >/dev/null
+	'10.3.15.99' WHERE vm_id = (SELECT id FROM vms WHERE
+	name = 'elsewhere')" >/dev/null
 t_ok "node2 is marked lost" wait_for 30 row_is \
 	"SELECT state FROM host_runtimes WHERE host_id = 2" lost
 t_is "and its VM released" "$(q "SELECT vm_state || ' ' ||
-	coalesce(host_id::text, '-') FROM vm_runtimes WHERE vm_id = 4")" \
+	coalesce(host_id::text, '-') FROM vm_runtimes WHERE vm_id = (SELECT id
+	FROM vms WHERE name = 'elsewhere')")" \
 	"stopped -"
 
 # --- pid file, SIGHUP ---

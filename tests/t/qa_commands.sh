@@ -56,7 +56,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$QVD_WORK/k.pem" \
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$QVD_WORK/k2.pem" \
 	-out "$QVD_WORK/c2.pem" -days 2 -subj /CN=other >/dev/null 2>&1
 t_is "config ssl" "$(qa config ssl key="$QVD_WORK/k.pem" \
-	cert="$QVD_WORK/c.pem")" "SSL certificate, private key, ca and crl set."
+	cert="$QVD_WORK/c.pem")" "SSL certificate and private key set; CA none \
+(client certificates not checked); CRL none."
 t_is "ssl_configs rows" "$(q "SELECT string_agg(key, ',' ORDER BY key)
 	FROM ssl_configs")" "l7r.ssl.cert,l7r.ssl.key"
 t_status "config ssl refuses a key of another certificate" 1 \
@@ -210,7 +211,9 @@ t_like "vm counters" "$(qa vm counters)" "Virtual machines Running Blocked"
 t_like "vm counters --json" "$(qa vm counters --json -f id=1)" \
 	'\{"id":1,"name":"vm1","run_attempts":0,"run_ok":0\}'
 t_status "vm del of a running VM" 1 qa vm del -f id=1
-t_is "vm del" "$(qa vm del -f name=fixed)" "1 VMs deleted."
+t_is "vm del" "$(qa vm del -f name=fixed)" "1 VMs deleted. Their home \
+directories are kept in path.storage.homefs (qa vm del homes=delete removes \
+them with the VMs)."
 t_is "runtime gone with it" "$(q "SELECT count(*) FROM vm_runtimes
 	WHERE vm_id = 5")" "0"
 

@@ -78,6 +78,8 @@ run qa vm add name=GuestVM user=peter osf=myOSF
 # 6.4.7: a VM with id 42
 q "SELECT setval('vms_id_seq', 41)" >/dev/null
 run qa vm add name=vm42 user=peter osf=myOSF
+# a VM may only be given a tag some disk image of its OSF carries
+run qa di tag di_id=42 tag=acrobat_bug_fixed
 run qa vm edit di_tag=acrobat_bug_fixed -f vm_id=42
 t_is "di_tag edited" "$(q "SELECT di_tag FROM vms WHERE id = 42")" \
 	"acrobat_bug_fixed"
@@ -115,7 +117,9 @@ run qa config set vm.hypervisor=lxc
 run qa config set vm.lxc.unionfs.bind.ro=0
 run qa config set vm.lxc.unionfs.type=unionfs-fuse
 run qa config set command.unionfs-fuse=/usr/bin/unionfs
-run qa osf add name=MyOSF
+t_like "qa osf add name=MyOSF: names ignore case, myOSF has it" \
+	"$(qa osf add name=MyOSF 2>&1)" \
+	"^qa: osf add: an OSF named 'myOSF' already exists \(OSF names ignore case\)"
 cp /etc/hostname "$S/staging/my_image.tar.gz"
 run qa di add path="$S/staging/my_image.tar.gz" osf=MyOSF
 run qa user add login=test password=test

@@ -21,7 +21,12 @@ qa host add name=n1 address=10.0.0.1 >/dev/null
 qa config set vm.network.ip.start=10.3.15.50 vm.network.netmask=24 \
 	vm.network.gateway=10.3.15.1 >/dev/null
 qa vm add name=ann-desk user=ann osf=desk >/dev/null
-qa osf add name="R&D <lab>" >/dev/null
+# a file name admins choose freely, shown on the pages
+S=$QVD_WORK/storage
+mkdir -p "$S/staging"
+qa config set path.storage.root="$S" >/dev/null
+echo image >"$S/staging/R&D <lab>.img"
+qa di add path="$S/staging/R&D <lab>.img" osf=desk >/dev/null
 
 t_like "-n checks the configuration" "$(qvd-wat -n -c "$QVD_CONF")" \
 	"configuration OK \\(port $PORT\\)"
@@ -54,14 +59,14 @@ t_like "admin/admin logs in: a session cookie" "$hdrs" \
 	"Set-Cookie: qvdwat=.*; Path=/; HttpOnly; SameSite=Strict"
 page=$(curl -s -b "$J" "$U/")
 t_like "the dashboard has the totals of figure 4.2" "$page" \
-	"<th>Users</th><td>2</td>.*<th>Nodes</th><td>1</td>.*<th>OS flavours</th><td>2</td>"
+	"<th>Users</th><td>2</td>.*<th>Nodes</th><td>1</td>.*<th>OS flavours</th><td>1</td><.*<th>Disk images</th><td>1</td>"
 t_like "and pie charts as inline SVG" "$page" "<svg .*Virtual machines"
 t_is "the same as JSON" "$(curl -s -b "$J" "$U/api/dashboard")" \
-	'{"users":2,"vms":1,"vms_running":0,"vms_blocked":0,"sessions":0,"nodes":1,"nodes_running":0,"osfs":2,"dis":0}'
+	'{"users":2,"vms":1,"vms_running":0,"vms_blocked":0,"sessions":0,"nodes":1,"nodes_running":0,"osfs":1,"dis":1}'
 t_like "the VMs page lists it" "$(curl -s -b "$J" "$U/vm/")" \
 	"<td>ann-desk</td><td>ann</td>"
-t_like "names are escaped" "$(curl -s -b "$J" "$U/osf/")" \
-	"<td>R&amp;D &lt;lab&gt;</td>"
+t_like "names are escaped" "$(curl -s -b "$J" "$U/di/new")" \
+	"<option>R&amp;D &lt;lab&gt;.img</option>"
 t_like "the users page lists them" "$(curl -s -b "$J" "$U/users/")" \
 	"<th>Id</th><th>Login</th>.*<td>ann</td>.*<td>bob</td>"
 t_like "every section is linked" "$page" \

@@ -18,7 +18,7 @@ trap cleanup EXIT
 qvd-deploy-db >/dev/null
 mkdir -p "$S/staging" "$S/images" "$QVD_WORK/run"
 chmod 755 "$QVD_WORK"
-chown -R nobody: "$S" "$QVD_WORK/run"
+chown -R nobody: "$QVD_WORK/run"	# the storage stays root's
 qa config set wat.port=$PORT path.storage.root="$S" \
 	path.run="$QVD_WORK/run" vm.network.ip.start=10.3.15.50 \
 	vm.network.netmask=24 vm.network.gateway=10.3.15.1 >/dev/null
@@ -76,10 +76,14 @@ t_like "host new" "$(api POST /api/host/new '{"name":"n1","address":"10.0.0.1"}'
 # what the node's heartbeat would write (tests/t/node_*.sh run real nodes)
 q "UPDATE host_runtimes SET state = 'running', usable_ram = 1000,
 	usable_cpu = 2000, ok_ts = localtimestamp" >/dev/null
+t_is "a node address that is no IP address is refused" \
+	"$(api POST /api/host/new '{"name":"n9","address":"not-an-ip"}')" \
+	"{\"error\":\"'not-an-ip' is not an IP address\"}"
 t_like "a duplicate is refused with the reason" \
 	"$(api POST /api/host/new '{"name":"n1","address":"10.0.0.2"}')" '"error":".*n1'
-t_is "vm new" "$(api POST /api/vm/new '{"name":"carol-desk","user_id":1,"osf_id":1}')" \
-	'{"message":"VM added with id 1","id":1}'
+t_is "vm new: added, with a word on its OSF" \
+	"$(api POST /api/vm/new '{"name":"carol-desk","user_id":1,"osf_id":1}')" \
+	'{"message":"VM added with id 1 (OSF '"'desk'"' has no disk image yet: the VM cannot start until one is added)","id":1}'
 t_is "the VM is in the database" \
 	"$(q "SELECT v.name, u.login, v.di_tag FROM vms v JOIN users u ON u.id = v.user_id")" \
 	"carol-desk|carol|default"
@@ -91,11 +95,14 @@ t_is "blocked in the database" "$(q "SELECT blocked FROM vm_runtimes")" t
 t_is "vm unblock" "$(api POST /api/vm/unblock '{"id":1}')" \
 	'{"message":"Unblocked 1 VMs.","count":1}'
 t_is "unblocked" "$(q "SELECT blocked FROM vm_runtimes")" f
-t_like "vm start" "$(api POST /api/vm/start '{"id":[1]}')" '"message":"Started 1 VMs."'
-t_is "the node is told to start it" "$(q "SELECT vm_cmd FROM vm_runtimes")" start
-t_like "vm edit" "$(api POST /api/vm/edit '{"id":1,"di_tag":"head"}')" \
-	'"message":"Edited 1 VMs."'
-t_is "edited" "$(q "SELECT di_tag FROM vms")" head
+t_is "a VM with no disk image to start is not started, and says why" \
+	"$(api POST /api/vm/start '{"id":[1]}')" \
+	'{"message":"Started 0 VMs. Not started: carol-desk (no disk image tagged default).","count":0}'
+t_is "and the node is told nothing" \
+	"$(q "SELECT coalesce(vm_cmd, 'none') FROM vm_runtimes")" none
+t_like "a tag no disk image has is refused" \
+	"$(api POST /api/vm/edit '{"id":1,"di_tag":"head"}')" \
+	"\"error\":\"no disk image of OSF 'desk' is tagged 'head'"
 t_like "osf delete is refused while a VM uses it" \
 	"$(api POST /api/osf/delete '{"id":[1]}')" \
 	'"error":"cannot delete OSF desk: virtual machines still use it'
@@ -135,9 +142,24 @@ job=$(api POST /api/di/new '{"osf_id":1,"file":"spare.img","version":"v2"}' |
 wait_for 20 sh -c "curl -s -u admin:admin $U/api/di/job/$job | grep -q '\"state\":\"done\"'"
 t_ok "without delete_after the staging file stays" test -e "$S/staging/spare.img"
 t_is "a second DI, version v2" "$(q "SELECT version FROM dis WHERE id = 2")" v2
+t_like "the copies are root's, made by the WAT's keeper" \
+	"$(stat -c %U "$S/images/2-spare.img")" root
 t_is "di delete" "$(api POST /api/di/delete '{"id":[2]}')" \
 	'{"message":"1 DIs deleted.","count":1}'
 t_is "gone from the database" "$(q "SELECT count(*) FROM dis")" 1
+t_ok "and its file from the images directory" test ! -e "$S/images/2-spare.img"
+t_is "now the VM starts" "$(api POST /api/vm/start '{"id":[1]}')" \
+	'{"message":"Started 1 VMs.","count":1}'
+t_is "the node is told to start it" "$(q "SELECT vm_cmd FROM vm_runtimes")" start
+t_is "starting it again changes nothing, and says so" \
+	"$(api POST /api/vm/start '{"id":[1]}')" \
+	'{"message":"Started 0 VMs. Unchanged: carol-desk (already starting).","count":0}'
+t_is "vm edit" "$(api POST /api/vm/edit '{"id":1,"di_tag":"head"}')" \
+	'{"message":"Edited 1 VMs.","count":1}'
+t_is "edited" "$(q "SELECT di_tag FROM vms")" head
+t_is "the same edit again changes nothing, and says so" \
+	"$(api POST /api/vm/edit '{"id":1,"di_tag":"head"}')" \
+	'{"message":"Edited 0 VMs. Unchanged: 1 of 1 VMs already had these values.","count":0}'
 
 # --- the pages' view: a session cookie, the CSRF token, back ---
 curl -s -o /dev/null -c "$J" -d login=admin -d password=admin "$U/login"
@@ -160,11 +182,14 @@ t_is "the pending start is cancelled in the database" \
 t_like "with the result as a message on the next page" \
 	"$(curl -s -b "$J" -b "$(echo "$hdrs" | sed -n 's/^Set-Cookie: \(qvdmsg=[^;]*\).*/\1/p')" "$U/vm/")" \
 	'id="flash" class="ok">Stopped 1 VMs.<'
-api POST /api/osf/new '{"name":"<script>alert(1)</script>"}' >/dev/null
-page=$(curl -s -b "$J" "$U/osf/")
-t_like "a value with <script> is shown escaped" "$page" \
-	'<td>&lt;script&gt;alert\(1\)&lt;/script&gt;</td>'
+hdrs=$(curl -s -D - -o /dev/null -b "$J" -d csrf="$token" -d back=/osf/ \
+	--data-urlencode 'name=<script>alert(1)</script>' "$U/api/osf/new" |
+	tr -d '\r')
+page=$(curl -s -b "$J" -b "$(echo "$hdrs" | sed -n 's/^Set-Cookie: \(qvdmsg=[^;]*\).*/\1/p')" "$U/osf/")
+t_like "a refused <script> name comes back escaped in the message" "$page" \
+	"OSF name &#39;&lt;script&gt;alert\\(1\\)&lt;/script&gt;&#39; is not allowed"
 t_fails "and never raw" sh -c "echo '$page' | grep -q '<script>alert'"
+t_is "and no OSF was added" "$(q "SELECT count(*) FROM osfs")" 1
 api POST /api/user/new '{"login":"zed","password":"z"}' >/dev/null
 page=$(curl -s -b "$J" "$U/users/?q=CAR")
 api POST /api/user/new '{"login":"temp","password":"t"}' >/dev/null

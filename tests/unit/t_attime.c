@@ -69,6 +69,8 @@ main(void)
 	is_time("NOW", now);
 	is_time("now + 2 hours", now + 7200);
 	is_time("now+3minutes", now + 180);
+	is_time("now + 5 seconds", now + 5);
+	is_time("now + 30 secs", now + 30);
 	is_time("now + 1 day", now + 86400);
 	is_time("now + 2 weeks", now + 14 * 86400);
 	is_time("now + 1 month", at(2026, 12, 25, 10, 0, 30));

@@ -175,6 +175,71 @@ test_defaults_table(void)
 	    "keys of the manual's chapters are known");
 }
 
+/* Each typed key refuses a malformed value with its rule, takes a good one. */
+static void
+test_typed_values(void)
+{
+	static const struct { const char *key, *value, *why; } bad[] = {
+		{ "vm.network.netmask", "33", "not a netmask" },
+		{ "vm.network.netmask", "255.0.255.0", "not a netmask" },
+		{ "vm.network.ip.start", "notanip", "not an IPv4 address" },
+		{ "vm.network.ip.start", "999.999.1.1", "not an IPv4 address" },
+		{ "vm.network.gateway", "10.0.0", "not an IPv4 address" },
+		{ "vm.network.mac.prefix", "55:52:00", "not a MAC prefix" },
+		{ "vm.network.bridge", "a-bridge-name-too-long", "interface" },
+		{ "l7r.address", "not-an-ip", "not an IP address or *" },
+		{ "vm.network.domain", "bad domain", "not a host name" },
+		{ "client.host.name", "999.1.1.1", "not a host name" },
+		{ "hkd.user.umask", "0999", "not a umask" },
+		{ "path.storage.root", "relative/dir", "not an absolute path" },
+		{ "command.lxc-start", "bin/lxc-start", "not a program" },
+		{ "l7r.auth.plugins", "default,nosuch", "default|ldap|auto" },
+		{ "l7r.port", "0", "too small" },
+	};
+	static const struct { const char *key, *value; } good[] = {
+		{ "vm.network.netmask", "24" },
+		{ "vm.network.netmask", "255.255.255.0" },
+		{ "vm.network.ip.start", "10.3.15.50" },
+		{ "vm.network.dns_server", "" },
+		{ "vm.network.domain", "vms.example.org" },
+		{ "l7r.address", "*" },
+		{ "l7r.address", "::1" },
+		{ "client.host.name", "qvd-1.example.org" },
+		{ "hkd.user.umask", "077" },
+		{ "command.tar", "tar" },
+		{ "log.filename", "" },
+		{ "l7r.auth.plugins", "ldap, default" },
+	};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
+		err[0] = '\0';
+		ok(conf_check_value(bad[i].key, bad[i].value, err,
+		    sizeof(err)) == -1 && strstr(err, bad[i].why) != NULL &&
+		    strstr(err, bad[i].key) != NULL, "%s=%s refused: %s",
+		    bad[i].key, bad[i].value, err);
+	}
+	for (i = 0; i < ARRAY_LEN(good); i++)
+		ok(conf_check_value(good[i].key, good[i].value, err,
+		    sizeof(err)) == 0, "%s=%s taken", good[i].key,
+		    good[i].value);
+}
+
+/* A long value is echoed cut, and the reason still comes. */
+static void
+test_clipped_echo(void)
+{
+	char big[10000], err[256];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ok(conf_check_value("vm.network.ip.start", big, err, sizeof(err)) ==
+	    -1 && strstr(err, "...' is not an IPv4 address") != NULL &&
+	    strlen(err) < 120, "10 kB value: clipped echo, reason kept: %s",
+	    err);
+}
+
 int
 main(void)
 {
@@ -184,6 +249,8 @@ main(void)
 	test_layers();
 	test_truncated();
 	test_defaults_table();
+	test_typed_values();
+	test_clipped_echo();
 	conf_free();
 	return tap_done();
 }
