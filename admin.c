@@ -761,7 +761,8 @@ admin_user_passwd(struct db *db, const char *login_in, const char *password,
 	if (n < 0)
 		return db_fail(db, err, "cannot change the password");
 	if (n == 0) {
-		str_fmt(err, ADMIN_ERRSZ, "no user with login '%s'", login);
+		str_fmt(err, ADMIN_ERRSZ, "no user with login '%s'",
+		    str_clip(login));
 		return -1;
 	}
 	return 0;

@@ -292,7 +292,8 @@ di_add(struct db *db, const struct di_add_req *r, long long *id,
 	copy = xstrdup(r->path);
 	a.base = basename(copy);
 	if (*a.base == '\0' || strcmp(a.base, "/") == 0 || strlen(a.base) > 200) {
-		str_fmt(err, ADMIN_ERRSZ, "bad image path '%s'", r->path);
+		str_fmt(err, ADMIN_ERRSZ, "bad image path '%s' (a file name of "
+		    "at most 200 characters)", str_clip(r->path));
 		free(copy);
 		return -1;
 	}

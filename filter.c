@@ -179,7 +179,7 @@ add_column(struct filter *f, const struct filter_key *k, const char *v,
 	case COL_INT:
 		if (num_parse(v, -(1LL << 53), 1LL << 53, &n, &why) == -1) {
 			str_fmt(err, errsz, "filter %s: '%s' is not a number",
-			    k->key, v);
+			    k->key, str_clip(v));
 			return -1;
 		}
 		if ((i = add_value(f, xstrdup(v), err, errsz)) < 0)
@@ -188,7 +188,7 @@ add_column(struct filter *f, const struct filter_key *k, const char *v,
 	case COL_BOOL:
 		if (bool_parse(v, &b) == -1 || *v == '\0') {
 			str_fmt(err, errsz, "filter %s: '%s' is not a boolean",
-			    k->key, v);
+			    k->key, str_clip(v));
 			return -1;
 		}
 		return buf_printf(&f->where, " AND %s%s", b ? "" : "NOT ",
@@ -244,8 +244,8 @@ add_one(struct filter *f, const struct qvd_object *o, const char *key,
 		for (k = o->keys; k->key != NULL; k++)
 			buf_printf(&names, "%s%s", names.len ? ", " : "",
 			    k->kind == FK_PROP ? "property.KEY" : k->key);
-		str_fmt(err, errsz, "unknown filter key '%s' (valid: %s)", key,
-		    buf_str(&names));
+		str_fmt(err, errsz, "unknown filter key '%s' (valid: %s)",
+		    str_clip(key), buf_str(&names));
 		buf_free(&names);
 		return -1;
 	}
@@ -270,7 +270,7 @@ filter_add(struct filter *f, const struct qvd_object *o, const char *spec,
 		p = str_trim(p);
 		if ((eq = strchr(p, '=')) == NULL || eq == p) {
 			str_fmt(err, errsz, "bad filter '%s' (want key=value)",
-			    p);
+			    str_clip(p));
 			rc = -1;
 			break;
 		}

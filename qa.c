@@ -92,8 +92,8 @@ qa_int_arg(struct qa *qa, const char *key, long long min, long long max,
 	if (v == NULL)
 		return 0;
 	if (num_parse(v, min, max, out, &why) == -1)
-		return qa_fail(qa, "%s: '%s' is %s (%lld to %lld)", key, v, why,
-		    min, max);
+		return qa_fail(qa, "%s: '%s' is %s (%lld to %lld)", key,
+		    str_clip(v), why, min, max);
 	return 0;
 }
 
@@ -321,7 +321,7 @@ check_args(struct qa *qa)
 		if (qa->val[i] == NULL) {
 			if (!(c->flags & QA_BARE))
 				return qa_usage(qa, "expected key=value, got "
-				    "'%s'", qa->key[i]);
+				    "'%s'", str_clip(qa->key[i]));
 			continue;
 		}
 		if (c->flags & QA_ANYKEY)
@@ -330,7 +330,8 @@ check_args(struct qa *qa)
 			known |= strcmp(c->args[j], qa->key[i]) == 0;
 		if (!known)
 			return qa_usage(qa, "unknown argument '%s' (usage: qa "
-			    "%s %s %s)", qa->key[i], c->obj, c->cmd, c->usage);
+			    "%s %s %s)", str_clip(qa->key[i]), c->obj, c->cmd,
+			    c->usage);
 		for (j = 0; j < i; j++)
 			if (qa->val[j] && strcmp(qa->key[j], qa->key[i]) == 0)
 				return qa_usage(qa, "%s= given twice",
@@ -452,11 +453,12 @@ main(int argc, char **argv)
 	if (qa.cmd == NULL) {
 		if (!obj_known)
 			fprintf(stderr, "qa: unknown object '%s' (objects: "
-			    "config, di, host, osf, user, vm)\n", qa.objname);
+			    "config, di, host, osf, user, vm)\n",
+			    str_clip(qa.objname));
 		else {
 			fprintf(stderr, qa.cmdname == NULL ? "qa: %s: a command "
 			    "is needed (" : "qa: %s: unknown command '%s' (",
-			    qa.objname, qa.cmdname);
+			    qa.objname, qa.cmdname ? str_clip(qa.cmdname) : "");
 			print_commands_of(qa.objname);
 			fprintf(stderr, ")\n");
 		}

@@ -28,7 +28,8 @@ qa_pick(struct qa *qa, const char *id_key, const char *name_key,
 		return qa_usage(qa, "give either %s= or %s=", name_key, id_key);
 	if (byid != NULL) {
 		if (num_parse(byid, 1, 2147483647, id, &why) == -1)
-			return qa_fail(qa, "%s: '%s' is not an id", id_key, byid);
+			return qa_fail(qa, "%s: '%s' is not an id", id_key,
+			    str_clip(byid));
 		if (admin_exists(qa->db, kind, *id, err) == -1)
 			return qa_fail(qa, "%s", err);
 		return 0;
@@ -121,7 +122,7 @@ config_get(struct qa *qa)
 	for (i = 0; i < qa->nargs; i++) {
 		if ((v = conf_get(qa->key[i])) == NULL) {
 			rc = qa_fail(qa, "no configuration key '%s'",
-			    qa->key[i]);
+			    str_clip(qa->key[i]));
 			continue;
 		}
 		conf_get_raw(qa->key[i], &from);
@@ -311,17 +312,17 @@ osf_add(struct qa *qa)
 	if ((v = qa_arg(qa, "use_overlay")) != NULL &&
 	    bool_parse(v, &overlay) == -1)
 		return qa_fail(qa, "use_overlay: '%s' is not a boolean "
-		    "(yes/no, 1/0)", v);
+		    "(yes/no, 1/0)", str_clip(v));
 	if ((v = qa_arg(qa, "user_storage_size")) != NULL && *v != '\0') {
 		/* a plain number is MB; with a suffix it is converted */
 		if (size_parse(v, &bytes) == -1)
 			return qa_fail(qa, "user_storage_size: '%s' is not a "
-			    "size (MB, or with a K, M or G suffix)", v);
+			    "size (MB, or with a K, M or G suffix)", str_clip(v));
 		if (strpbrk(v, "kKmMgGtT") != NULL)
 			bytes = (bytes + (1ULL << 20) - 1) >> 20;
 		if (bytes > 2147483647ULL)
 			return qa_fail(qa, "user_storage_size: '%s' is too "
-			    "large", v);
+			    "large", str_clip(v));
 		storage = (long long)bytes;
 	}
 	if (admin_osf_add(qa->db, name, mem, overlay, storage, &id, err) == -1)
@@ -414,7 +415,7 @@ di_tag_cmd(struct qa *qa)
 	    (rc = exp_args(qa, &x)) != 0)
 		return rc;
 	if (num_parse(v, 1, 2147483647, &di, &why) == -1)
-		return qa_fail(qa, "di_id: '%s' is not an id", v);
+		return qa_fail(qa, "di_id: '%s' is not an id", str_clip(v));
 	if ((untag ? di_untag : di_tag)(qa->db, di, tag, &x, &nexp, err) == -1)
 		return qa_fail(qa, "%s", err);
 	say_expirations(nexp, &x);

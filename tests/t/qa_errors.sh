@@ -151,6 +151,10 @@ bad 1 "^qa: vm add: no user named 'x{45}\.\.\.'$" \
 	qa vm add name=v user="$long" osf=desk
 bad 1 "^qa: config set: vm.network.ip.start: 'x{45}\.\.\.' is not an IPv4 address$" \
 	qa config set vm.network.ip.start="$(echo "$long" | head -c 1000)"
+bad 2 "^qa: unknown object 'x{45}\.\.\.' \(objects: config, di, host, osf, user, vm\)$" \
+	qa "$long" list
+bad 2 "^qa: vm list: unknown filter key 'x{45}\.\.\.' \(valid: id, " \
+	qa vm list -f "$long=1"
 bad 1 "^qa: user add: the password is too long \(10000 bytes; at most 1024\)$" \
 	qa user add login=zed password="$long"
 t_is "the database is unchanged" "$(snapshot)" "$before"

@@ -142,6 +142,8 @@ job=$(api POST /api/di/new '{"osf_id":1,"file":"spare.img","version":"v2"}' |
 wait_for 20 sh -c "curl -s -u admin:admin $U/api/di/job/$job | grep -q '\"state\":\"done\"'"
 t_ok "without delete_after the staging file stays" test -e "$S/staging/spare.img"
 t_is "a second DI, version v2" "$(q "SELECT version FROM dis WHERE id = 2")" v2
+t_ok "the copy is the staging file, byte for byte" \
+	cmp -s "$S/staging/spare.img" "$S/images/2-spare.img"
 t_like "the copies are root's, made by the WAT's keeper" \
 	"$(stat -c %U "$S/images/2-spare.img")" root
 t_is "di delete" "$(api POST /api/di/delete '{"id":[2]}')" \
