@@ -143,7 +143,11 @@ wait_for 60 vm_state_is "$once" running
 t_ok "its DI is unpacked in basefs" test -d "$STORAGE/basefs/$spare"
 qa vm stop -f name=once >/dev/null
 wait_for 60 vm_state_is "$once" stopped
-qa vm del -f name=once >/dev/null
+t_ok "the VM has a home" test -d "$STORAGE/homefs/$once-1-homefs"
+t_is "vm del homes=delete: the VM and its home go" \
+	"$(qa vm del -f name=once homes=delete)" \
+	"1 VMs deleted. 1 home directories removed."
+t_ok "no home is left of it" test ! -e "$STORAGE/homefs/$once-1-homefs"
 t_like "di del" "$(qa di del -f osf_id="$(q "SELECT id FROM osfs WHERE
 	name = 'spare'")")" "^1 DIs deleted\.$"
 t_ok "the node removes the unpacked tree" wait_for 10 \
