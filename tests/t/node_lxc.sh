@@ -132,7 +132,7 @@ t_is "and the restart cleared the limits" "$(q "SELECT (vm_expiration_soft
 	vm_id = 2")" "true"
 
 # --- a deleted DI leaves nothing behind in basefs ---
-qa osf add name=spare >/dev/null
+qa osf add name=spare user_storage_size=64 >/dev/null
 qa di add path="$img" osf=spare >/dev/null
 qa vm add name=once user=ann osf=spare >/dev/null
 once=$(q "SELECT id FROM vms WHERE name = 'once'")
