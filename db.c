@@ -31,7 +31,7 @@ one_line(char *s)
 static int
 connect_once(struct db *db)
 {
-	const char *keys[12], *vals[12];
+	const char *keys[13], *vals[13];
 	char timeout[16], idle[16], intvl[16], cnt[16];
 	int n = 0;
 
@@ -53,6 +53,8 @@ connect_once(struct db *db)
 	keys[n] = "keepalives_interval"; vals[n++] = intvl;
 	keys[n] = "keepalives_count"; vals[n++] = cnt;
 	keys[n] = "application_name"; vals[n++] = "qvd";
+	/* of the hosts database.host lists, the primary: never a standby */
+	keys[n] = "target_session_attrs"; vals[n++] = "read-write";
 	keys[n] = NULL; vals[n] = NULL;
 	db->pg = PQconnectdbParams(keys, vals, 0);
 	if (db->pg == NULL || PQstatus(db->pg) != CONNECTION_OK) {
@@ -62,6 +64,11 @@ connect_once(struct db *db)
 		    db->pg ? PQerrorMessage(db->pg) : "out of memory");
 		str_trim(db->err);
 		one_line(db->err);
+		if (db->pg != NULL && strstr(db->err, "read-only") != NULL)
+			str_fmt(db->err + strlen(db->err), sizeof(db->err) -
+			    strlen(db->err), " (a hot standby: database.host "
+			    "must list the primary, or every member so that the "
+			    "primary is found)");
 		if (db->pg)
 			PQfinish(db->pg);
 		db->pg = NULL;

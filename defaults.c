@@ -24,7 +24,8 @@ const struct conf_default conf_defaults[] = {
 	G("Node identity and database (node.conf only)"),
 	S("nodename", NULL, "Name of this node; must equal its hosts.name row."),
 	S("database.host", "localhost",
-	    "PostgreSQL host name, or a Unix-socket directory."),
+	    "PostgreSQL host names or Unix-socket directories, comma-separated: "
+	    "the one that is primary is used, never a hot standby."),
 	I("database.port", "5432", 1, 65535, "PostgreSQL port."),
 	S("database.name", "qvd", "Database name."),
 	S("database.user", "qvd", "Database role."),

@@ -166,9 +166,10 @@ check_schema(void)
 	struct pg_result *res;
 	int ok;
 
-	if (db_schema_present(node.db) != 1)
-		return check_fail("the database has no QVD schema (run "
-		    "qvd-deploy-db)%s%s", "", "");
+	if ((ok = db_schema_present(node.db)) != 1)
+		return check_fail("%s%s", ok == 0 ? "the database has no QVD "
+		    "schema (run qvd-deploy-db)" : "cannot read the database: ",
+		    ok == 0 ? "" : db_error(node.db));
 	res = db_query(node.db, "SELECT version FROM versions WHERE component = "
 	    "'schema'", 0);
 	ok = res != NULL && db_ntuples(res) == 1 &&

@@ -418,9 +418,14 @@ open_db(struct qa *qa)
 			    "FILE or set QVD_CONF)", err, qa->no_conf_file);
 		return qa_fail(qa, "%s", err);
 	}
-	if (db_schema_present(qa->db) != 1)
+	switch (db_schema_present(qa->db)) {
+	case -1:
+		return qa_fail(qa, "cannot read the database: %s",
+		    db_error(qa->db));
+	case 0:
 		return qa_fail(qa, "the database has no QVD schema "
 		    "(run qvd-deploy-db)");
+	}
 	if (db_load_config(qa->db) == -1)
 		return qa_fail(qa, "cannot read the configs table: %s",
 		    db_error(qa->db));

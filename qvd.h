@@ -1452,7 +1452,7 @@ int	 wat_form_page(struct wat_req *, const struct wat_view *,
 int	 wat_api_vm(struct wat_req *, const char *id);
 int	 wat_api_staging(struct wat_req *);
 
-/* watact.c: the actions behind POST /api/OBJECT/VERB, DI copy jobs */
+/* watact.c: the actions behind POST /api/OBJECT/VERB; the DI job page */
 struct wat_result;
 struct wat_action {
 	const char	*object;	/* "vm" */

@@ -563,7 +563,7 @@ main(int argc, char **argv)
 	struct ssl_ctx_st *tls;
 	struct throttle *t;
 	struct db *db;
-	int ch, foreground = 0, check = 0, lfd;
+	int ch, foreground = 0, check = 0, lfd, rc;
 
 	while ((ch = getopt(argc, argv, "c:fn")) != -1) {
 		switch (ch) {
@@ -580,9 +580,11 @@ main(int argc, char **argv)
 	    check);
 	if ((db = db_open(err, sizeof(err))) == NULL)
 		return fail("%s", err);
-	if (db_load_config(db) == -1 || !db_schema_present(db))
-		return fail("%s", "the database has no QVD schema "
-		    "(qvd-deploy-db)");
+	if ((rc = db_schema_present(db)) != 1)
+		return fail("%s", rc == 0 ? "the database has no QVD schema "
+		    "(qvd-deploy-db)" : db_error(db));
+	if (db_load_config(db) == -1)
+		return fail("cannot read the configs table: %s", db_error(db));
 	if (load_tls(db, &tls, err, sizeof(err)) == -1)
 		return fail("%s", err);
 	if (!check && wat_auth_init(db) == -1)

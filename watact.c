@@ -2,8 +2,9 @@
 /* watact.c -- what the WAT changes: POST /api/OBJECT/VERB, posted by the
  * pages' forms (which add "back", and get a redirect and a message) and by
  * scripts (which get JSON).  Every action calls the function qa's command
- * calls (admin.c, vmctl.c, di.c).  A new disk image is copied by a job in
- * the background whose progress a page and /api/di/job/ID show. */
+ * calls (admin.c, vmctl.c, di.c).  Disk images are copied in and deleted
+ * by the keeper (watkeep.c), whose copy job's progress a page and
+ * /api/di/job/ID show. */
 
 #include <sys/stat.h>
 
