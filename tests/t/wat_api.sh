@@ -28,6 +28,10 @@ WAT=$!
 wait_for 10 curl -s -o /dev/null "$U/login"
 t_is "started as root, it runs as wat.as_user (nobody)" \
 	"$(ps -o user= -p "$WAT")" nobody
+keeper=$(ps -o pid=,user= --ppid "$WAT" | awk '$2 == "root" { print $1 }')
+t_ok "its keeper stays root, a child of it" test -n "$keeper"
+t_fails "and does not hold its port (a long copy would keep it)" sh -c \
+	"ss -ltnp | grep ':$PORT ' | grep -q 'pid=$keeper,'"
 
 # api METHOD PATH [JSON]: as a script does, with HTTP Basic.
 api() {
