@@ -72,32 +72,25 @@ valid_host(const char *s)
 	return valid_ip(s) || valid_hostname(s);
 }
 
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
 /* A network interface name as Linux takes it (IFNAMSIZ - 1 bytes). */
 int
 valid_ifname(const char *s)
 {
 	size_t len = strlen(s);
 
-	if (len == 0 || len > 15)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
-		    *s != '.')
-			return 0;
-	return 1;
+	return len > 0 && len <= 15 && strspn(s, ALNUM "-_.") == len;
 }
 
+/* Octal, at most 0777: 1 to 3 digits, or 4 with a leading 0. */
 int
 valid_umask(const char *s)
 {
 	size_t len = strlen(s);
 
-	if (len == 0 || len > 4)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '7')
-			return 0;
-	return len < 4 || s[-4] == '0';
+	return len > 0 && len <= 4 && strspn(s, "01234567") == len &&
+	    (len < 4 || s[0] == '0');
 }
 
 /* Three bytes, "54:52:00"; the first even (a unicast address). */

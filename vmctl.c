@@ -308,12 +308,32 @@ admin_vm_add(struct db *db, const struct vm_add_req *r, long long *first_id,
 /* ---- start / stop ---- */
 
 struct vm_op {
-	struct buf	 param;		/* the ids, as an int[] */
+	struct buf	 param;		/* the ids asked for, as an int[] */
+	struct buf	 willing;	/* those that take it (keep_willing) */
 	long long	 count;		/* VMs the operation changed */
 	int		 on;
 	char		*err;		/* the error, or after success a note */
 	int		 asked;		/* ids given */
 };
+
+/* One transaction tx over the VMs of ids: how many it changed, or -1. */
+static long long
+run_vm_op(struct db *db, const long long *ids, int n, int on, char *err,
+    int (*tx)(struct db *, void *), const char *what)
+{
+	struct vm_op op;
+	int rc;
+
+	memset(&op, 0, sizeof(op));
+	op.on = on;
+	op.err = err;
+	op.asked = n;
+	admin_ids_param(ids, n, &op.param);
+	rc = admin_tx(db, tx, &op, err, what);
+	buf_free(&op.param);
+	buf_free(&op.willing);
+	return rc == -1 ? -1 : op.count;
+}
 
 static int
 notify_hosts(struct db *db, struct pg_result *res, int col, const char *fmt)
@@ -339,8 +359,9 @@ notify_hosts(struct db *db, struct pg_result *res, int col, const char *fmt)
 /*
  * Why each VM of ids would not take an operation: why_sql is the CASE of
  * a query over vms v and vm_runtimes r, NULL for a VM that will.  The
- * ids that will go to op->param (replaced); the others, and the VMs no
- * longer there, are named in op->err as a note ("" when none).
+ * ids that will go to op->willing; the others, and the VMs no longer
+ * there, are named in op->err as a note ("" when none).  op->param is
+ * left as asked, so that a retried transaction asks again.
  */
 #define WHY_NOT(expr) "SELECT v.id, v.name, " expr " FROM vms v JOIN " \
 	"vm_runtimes r ON r.vm_id = v.id WHERE v.id = ANY($1::int[]) " \
@@ -394,8 +415,8 @@ keep_willing(struct db *db, struct vm_op *op, const char *why_sql,
 		str_fmt(op->err + strlen(op->err), ADMIN_ERRSZ -
 		    strlen(op->err), "%sUnchanged: %s.", no.len ? " " : "",
 		    buf_str(&same));
-	buf_reset(&op->param);
-	buf_adds(&op->param, buf_str(&ok));
+	buf_reset(&op->willing);
+	buf_adds(&op->willing, buf_str(&ok));
 	db_clear(res);
 	buf_free(&ok);
 	buf_free(&no);
@@ -423,7 +444,7 @@ tx_vm_start(struct db *db, void *arg)
 		return -1;
 	res = db_query(db, "SELECT vm_id, host_id FROM vm_runtimes WHERE vm_id "
 	    "= ANY($1::int[]) AND vm_state = 'stopped' ORDER BY vm_id", 1,
-	    buf_str(&op->param));
+	    buf_str(&op->willing));
 	if (res == NULL)
 		return -1;
 	n = db_ntuples(res);
@@ -444,7 +465,7 @@ tx_vm_start(struct db *db, void *arg)
 	db_clear(res);
 	res = db_query(db, "UPDATE vm_runtimes SET vm_cmd = 'start' WHERE vm_id "
 	    "= ANY($1::int[]) AND vm_state = 'stopped' AND host_id IS NOT NULL "
-	    "AND vm_cmd IS NULL RETURNING host_id", 1, buf_str(&op->param));
+	    "AND vm_cmd IS NULL RETURNING host_id", 1, buf_str(&op->willing));
 	if (res == NULL)
 		return -1;
 	op->count = db_ntuples(res);
@@ -457,13 +478,7 @@ tx_vm_start(struct db *db, void *arg)
 long long
 admin_vm_start(struct db *db, const long long *ids, int n, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err, n };
-	int rc;
-
-	admin_ids_param(ids, n, &op.param);
-	rc = admin_tx(db, tx_vm_start, &op, err, "cannot start VMs");
-	buf_free(&op.param);
-	return rc == -1 ? -1 : op.count;
+	return run_vm_op(db, ids, n, 0, err, tx_vm_start, "cannot start VMs");
 }
 
 static int
@@ -481,7 +496,7 @@ tx_vm_stop(struct db *db, void *arg)
 		return -1;
 	res = db_query(db, "UPDATE vm_runtimes SET vm_cmd = 'stop' WHERE vm_id "
 	    "= ANY($1::int[]) AND vm_state IN ('starting', 'running', "
-	    "'debugging') RETURNING host_id", 1, buf_str(&op->param));
+	    "'debugging') RETURNING host_id", 1, buf_str(&op->willing));
 	if (res == NULL)
 		return -1;
 	op->count = db_ntuples(res);
@@ -492,7 +507,7 @@ tx_vm_stop(struct db *db, void *arg)
 	/* a start not yet picked up is simply withdrawn */
 	cancelled = db_exec_count(db, "UPDATE vm_runtimes SET vm_cmd = NULL "
 	    "WHERE vm_id = ANY($1::int[]) AND vm_state = 'stopped' AND vm_cmd "
-	    "= 'start'", 1, buf_str(&op->param));
+	    "= 'start'", 1, buf_str(&op->willing));
 	if (cancelled < 0)
 		return -1;
 	op->count += cancelled;
@@ -502,13 +517,7 @@ tx_vm_stop(struct db *db, void *arg)
 long long
 admin_vm_stop(struct db *db, const long long *ids, int n, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err, n };
-	int rc;
-
-	admin_ids_param(ids, n, &op.param);
-	rc = admin_tx(db, tx_vm_stop, &op, err, "cannot stop VMs");
-	buf_free(&op.param);
-	return rc == -1 ? -1 : op.count;
+	return run_vm_op(db, ids, n, 0, err, tx_vm_stop, "cannot stop VMs");
 }
 
 static int
@@ -524,7 +533,7 @@ tx_vm_block(struct db *db, void *arg)
 	op->count = db_exec_count(db, op->on ? "UPDATE vm_runtimes SET blocked "
 	    "= true WHERE vm_id = ANY($1::int[])" : "UPDATE vm_runtimes SET "
 	    "blocked = false, vm_failure = NULL WHERE vm_id = ANY($1::int[])",
-	    1, buf_str(&op->param));
+	    1, buf_str(&op->willing));
 	return op->count < 0 ? -1 : 0;
 }
 
@@ -532,13 +541,7 @@ tx_vm_block(struct db *db, void *arg)
 long long
 admin_vm_block(struct db *db, const long long *ids, int n, int on, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, on, err, n };
-	int rc;
-
-	admin_ids_param(ids, n, &op.param);
-	rc = admin_tx(db, tx_vm_block, &op, err, "cannot block VMs");
-	buf_free(&op.param);
-	return rc == -1 ? -1 : op.count;
+	return run_vm_op(db, ids, n, on, err, tx_vm_block, "cannot block VMs");
 }
 
 /* The same in the shape qa_mass() and the WAT's actions take. */
@@ -576,13 +579,7 @@ tx_vm_disconnect(struct db *db, void *arg)
 long long
 admin_vm_disconnect(struct db *db, const long long *ids, int n, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err, n };
-	int rc;
-
-	admin_ids_param(ids, n, &op.param);
-	rc = admin_tx(db, tx_vm_disconnect, &op, err, "cannot disconnect users");
-	buf_free(&op.param);
-	return rc == -1 ? -1 : op.count;
+	return run_vm_op(db, ids, n, 0, err, tx_vm_disconnect, "cannot disconnect users");
 }
 
 static int
@@ -613,17 +610,14 @@ tx_vm_del(struct db *db, void *arg)
 long long
 admin_vm_del(struct db *db, const long long *ids, int n, char *err)
 {
-	struct vm_op op = { { NULL, 0, 0, 0 }, 0, 0, err, n };
-	int rc;
+	long long count;
 
-	admin_ids_param(ids, n, &op.param);
-	rc = admin_tx(db, tx_vm_del, &op, err, "cannot delete VMs");
-	buf_free(&op.param);
-	if (rc == 0 && op.count > 0)
+	count = run_vm_op(db, ids, n, 0, err, tx_vm_del, "cannot delete VMs");
+	if (count > 0)
 		str_copy(err, "Their home directories are kept in "
 		    "path.storage.homefs (qa vm del homes=delete removes them "
 		    "with the VMs).", ADMIN_ERRSZ);
-	return rc == -1 ? -1 : op.count;
+	return count;
 }
 
 /* Where an LXC VM's home lives: per VM, or per user (home.per.user). */
@@ -682,20 +676,24 @@ count_changed(struct pg_result *before, struct pg_result *after)
 	return changed;
 }
 
-/* The new address of one VM is nobody else's. */
+/*
+ * What an edit gives the VMs of ids (a name, an address) is no other VM's:
+ * sql finds another holder of $1 outside $2.  1 with err naming it.
+ */
 static int
-ip_free(struct db *db, const char *ip, const char *ids, char *err)
+not_held_by_other(struct db *db, const char *sql, const char *value,
+    const char *ids, const char *fmt, char *err)
 {
 	struct pg_result *res;
 	int rc = 0;
 
-	res = db_query(db, "SELECT name FROM vms WHERE ip = $1 AND id <> "
-	    "ALL($2::int[])", 2, ip, ids);
-	if (res == NULL)
+	if (value == NULL)
+		return 0;
+	if ((res = db_query(db, sql, 2, value, ids)) == NULL)
 		return -1;
 	if (db_ntuples(res) > 0) {
-		str_fmt(err, ADMIN_ERRSZ, "address %s is already used by VM "
-		    "'%s'", ip, db_val(res, 0, 0));
+		str_fmt(err, ADMIN_ERRSZ, fmt, str_clip(value),
+		    db_val(res, 0, 0));
 		rc = 1;
 	}
 	db_clear(res);
@@ -725,30 +723,15 @@ edited_tags_bootable(struct db *db, const struct vm_edit *e, const char *ids,
 	return rc;
 }
 
-/* The UPDATEs of one edit; 1 with err for a name already taken. */
+/* The UPDATEs of one edit, checked before. */
 static int
-apply_vm_edit(struct db *db, const struct vm_edit *e, const char *p,
-    char *err)
+apply_vm_edit(struct db *db, const struct vm_edit *e, const char *p)
 {
-	struct pg_result *res;
 	char a[24], b[24];
 
-	if (e->name != NULL) {
-		res = db_query(db, "SELECT 1 FROM vms WHERE lower(name) = "
-		    "lower($1) AND id <> ALL($2::int[])", 2, e->name, p);
-		if (res == NULL)
-			return -1;
-		if (db_ntuples(res) > 0) {
-			db_clear(res);
-			str_fmt(err, ADMIN_ERRSZ, "a VM named '%s' already "
-			    "exists", str_clip(e->name));
-			return 1;
-		}
-		db_clear(res);
-		if (db_exec(db, "UPDATE vms SET name = $2 WHERE id = "
-		    "ANY($1::int[])", 2, p, e->name) == -1)
-			return -1;
-	}
+	if (e->name != NULL && db_exec(db, "UPDATE vms SET name = $2 WHERE "
+	    "id = ANY($1::int[])", 2, p, e->name) == -1)
+		return -1;
 	if (e->di_tag != NULL && db_exec(db, "UPDATE vms SET di_tag = $2 WHERE "
 	    "id = ANY($1::int[])", 2, p, e->di_tag) == -1)
 		return -1;
@@ -784,12 +767,17 @@ tx_vm_edit(struct db *db, void *arg)
 	struct pg_result *before, *after;
 	int rc;
 
-	if ((e->ip != NULL && (rc = ip_free(db, e->ip, p, op->err)) != 0) ||
+	if ((rc = not_held_by_other(db, "SELECT name FROM vms WHERE lower(name) "
+	    "= lower($1) AND id <> ALL($2::int[])", e->name, p, "the name "
+	    "'%s' is taken by VM '%s'", op->err)) != 0 ||
+	    (rc = not_held_by_other(db, "SELECT name FROM vms WHERE ip = $1 AND "
+	    "id <> ALL($2::int[])", e->ip, p, "address %s is already used by "
+	    "VM '%s'", op->err)) != 0 ||
 	    (rc = edited_tags_bootable(db, e, p, op->err)) != 0)
 		return rc;
 	if ((before = vm_fingerprints(db, p)) == NULL)
 		return -1;
-	rc = apply_vm_edit(db, e, p, op->err);
+	rc = apply_vm_edit(db, e, p);
 	if (rc == 0 && (after = vm_fingerprints(db, p)) != NULL) {
 		op->count = count_changed(before, after);
 		op->found = db_ntuples(before);

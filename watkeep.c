@@ -24,7 +24,7 @@
 
 #include "qvd.h"
 
-#define KEEP_MSG_MAX	8192
+#define KEEP_MSG_MAX	16384	/* di_del with 1024 ids of 10 digits */
 #define KEEP_WORDS_MAX	1100	/* di_del and up to 1024 ids */
 
 static int keeper_fd = -1;	/* the WAT's end */

@@ -191,6 +191,8 @@ t_is "stop of stopped VMs: nothing to do, said" "$(qa vm stop -f id=1)" \
 t_status "and not an error" 0 qa vm stop -f id=1
 bad 1 "^qa: vm edit: address 10.3.15.51 is already used by VM 'vm2'$" \
 	qa vm edit ip=10.3.15.51 -f id=1
+bad 1 "^qa: vm edit: the name 'VM2' is taken by VM 'vm2'$" \
+	qa vm edit name=VM2 -f id=1
 t_is "an edit that changes nothing says so" "$(qa vm edit name=vm1 -f id=1)" \
 	"Edited 0 VMs. Unchanged: 1 of 1 VMs already had these values."
 t_is "config del of a key that is not set" "$(qa config del nosuch.key)" \
