@@ -392,22 +392,12 @@ admin_tx(struct db *db, int (*fn)(struct db *, void *), void *arg,
     char *err, const char *what)
 {
 	int rc;
-	long long tries = conf_int("internal.database.tx.retries", 10), i;
 
 	err[0] = '\0';
-	for (i = 0; i < tries; i++) {
-		if (db_begin(db) == -1)
-			return db_fail(db, err, what);
-		rc = fn(db, arg);
-		if (rc == 0 && db_commit(db) == 0)
-			return 0;
-		db_rollback(db);
-		if (rc == 1)
-			return -1;
-		if (!db_retryable(db))
-			break;
-		sleep_ms(5 + (int)(random() % (20 * (i + 1))));
-	}
+	if ((rc = db_tx(db, fn, arg)) == 0)
+		return 0;
+	if (rc == 1)
+		return -1;	/* refused: fn said why in err */
 	if (strcmp(db->sqlstate, UNIQUE_VIOLATION) == 0)
 		str_fmt(err, ADMIN_ERRSZ, "%s: a name is already taken (%s)",
 		    what, db_error(db));

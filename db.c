@@ -31,8 +31,8 @@ one_line(char *s)
 static int
 connect_once(struct db *db)
 {
-	const char *keys[13], *vals[13];
-	char timeout[16], idle[16], intvl[16], cnt[16];
+	const char *keys[14], *vals[14];
+	char timeout[16], idle[16], intvl[16], cnt[16], user[24];
 	int n = 0;
 
 	str_fmt(timeout, sizeof(timeout), "%lld",
@@ -42,7 +42,10 @@ connect_once(struct db *db)
 	str_fmt(intvl, sizeof(intvl), "%lld",
 	    conf_int("internal.database.client.socket.keepintvl", 5));
 	str_fmt(cnt, sizeof(cnt), "%lld",
-	    conf_int("internal.database.client.socket.keepcnt", 4));
+	    conf_int("internal.database.client.socket.keepcnt", 3));
+	/* unacknowledged data: a link cut fails a query in this time */
+	str_fmt(user, sizeof(user), "%lld", conf_int("internal.database."
+	    "client.socket.user_timeout", 10) * 1000);
 	keys[n] = "host"; vals[n++] = conf_get("database.host");
 	keys[n] = "port"; vals[n++] = conf_get("database.port");
 	keys[n] = "dbname"; vals[n++] = conf_get("database.name");
@@ -52,6 +55,7 @@ connect_once(struct db *db)
 	keys[n] = "keepalives_idle"; vals[n++] = idle;
 	keys[n] = "keepalives_interval"; vals[n++] = intvl;
 	keys[n] = "keepalives_count"; vals[n++] = cnt;
+	keys[n] = "tcp_user_timeout"; vals[n++] = user;
 	keys[n] = "application_name"; vals[n++] = "qvd";
 	/* of the hosts database.host lists, the primary: never a standby */
 	keys[n] = "target_session_attrs"; vals[n++] = "read-write";
@@ -74,18 +78,44 @@ connect_once(struct db *db)
 		db->pg = NULL;
 		return -1;
 	}
+	db->connected_ms = mono_ms();
+	db->generation++;
 	/* Timestamps are stored in UTC (upstream does the same). */
 	if (db_exec(db, "SET TIME ZONE 'UTC'", 0) == -1)
 		return -1;
 	return 0;
 }
 
+/* database.host lists several members: a failover may be under way. */
+static int
+several_hosts(void)
+{
+	return strchr(conf_get("database.host"), ',') != NULL;
+}
+
+/* Seconds a tool waits for a primary while the members fail over. */
+static long long
+failover_wait_ms(void)
+{
+	return conf_int("internal.database.client.failover.wait", 30) * 1000;
+}
+
+/*
+ * Connect to the primary.  When database.host lists several members and
+ * only a hot standby answers, a failover is under way: wait for its end
+ * (internal.database.client.failover.wait) before failing.
+ */
 struct db *
 db_open(char *err, size_t errsz)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
+	long long deadline = mono_ms() + failover_wait_ms();
+	int rc;
 
-	if (connect_once(db) == -1) {
+	while ((rc = connect_once(db)) == -1 && several_hosts() &&
+	    strstr(db->err, "read-only") != NULL && mono_ms() < deadline)
+		sleep_ms(250);
+	if (rc == -1) {
 		str_copy(err, db->err, errsz);
 		free(db);
 		return NULL;
@@ -103,7 +133,11 @@ db_close(struct db *db)
 	free(db);
 }
 
-/* Reconnect with backoff if the connection was lost; 0 when usable. */
+/*
+ * Reconnect if the connection was lost; 0 when usable.  It never sleeps:
+ * after a failed attempt the next one waits for its back-off to pass
+ * (-1 until then), so that a loop around it keeps doing its other work.
+ */
 int
 db_ensure(struct db *db)
 {
@@ -112,27 +146,39 @@ db_ensure(struct db *db)
 
 	if (db->pg != NULL && PQstatus(db->pg) == CONNECTION_OK)
 		return 0;
+	if (mono_ms() < db->retry_at)
+		return -1;
 	if (db->pg != NULL) {
-		PQreset(db->pg);
-		if (PQstatus(db->pg) == CONNECTION_OK) {
-			db->backoff_ms = 0;
-			log_info("database connection restored");
-			return db_exec(db, "SET TIME ZONE 'UTC'", 0);
-		}
 		PQfinish(db->pg);
 		db->pg = NULL;
 	}
 	if (connect_once(db) == 0) {
 		db->backoff_ms = 0;
-		log_info("database connection restored");
+		db->retry_at = 0;
+		log_info("database connection restored (%s)",
+		    PQhost(db->pg) ? PQhost(db->pg) : "?");
 		return 0;
 	}
 	db->backoff_ms = db->backoff_ms ? db->backoff_ms * 2 : 250;
 	if (db->backoff_ms > maxdelay)
 		db->backoff_ms = (int)maxdelay;
+	db->retry_at = mono_ms() + db->backoff_ms;
 	log_warn("%s; retrying in %d ms", db->err, db->backoff_ms);
-	sleep_ms(db->backoff_ms);
 	return -1;
+}
+
+/* db_ensure until it works or ms have passed; 0 when connected. */
+static int
+reconnect_within(struct db *db, long long ms)
+{
+	long long deadline = mono_ms() + ms;
+
+	while (db_ensure(db) == -1) {
+		if (mono_ms() >= deadline)
+			return -1;
+		sleep_ms(100);
+	}
+	return 0;
 }
 
 const char *
@@ -277,22 +323,72 @@ db_retryable(const struct db *db)
 	    strcmp(db->sqlstate, DB_DEADLOCK) == 0;
 }
 
+static int
+connection_lost(const struct db *db)
+{
+	return db->pg == NULL || PQstatus(db->pg) != CONNECTION_OK;
+}
+
+/*
+ * After the connection died around a COMMIT: did the transaction txid
+ * commit?  Asked of whichever member is primary now (its standby had
+ * every commit, synchronous_mode).  1 yes, 0 no or unknown.
+ */
+static int
+committed_after_all(struct db *db, const char *txid)
+{
+	struct pg_result *res;
+	int yes;
+
+	if (reconnect_within(db, failover_wait_ms()) == -1)
+		return 0;
+	res = db_query(db, "SELECT txid_status($1::bigint)", 1, txid);
+	yes = res != NULL && strcmp(db_val(res, 0, 0), "committed") == 0;
+	db_clear(res);
+	log_info("database: the connection was lost at COMMIT; the "
+	    "transaction %s %s", txid, yes ? "had committed" :
+	    "had not committed: it runs again");
+	return yes;
+}
+
 /*
  * Run fn inside a serializable transaction, retrying it from the start
- * when PostgreSQL reports a serialization failure or a deadlock.
- * fn returns 0 to commit, -1 to roll back (and fail).
+ * when PostgreSQL reports a serialization failure or a deadlock, or when
+ * the connection is lost (a failover): then it reconnects to the new
+ * primary and, if the COMMIT was on its way, asks whether it committed,
+ * so that nothing is done twice or lost.  fn returns 0 to commit, 1 to
+ * refuse (roll back; db_tx returns 1), -1 on a database error (roll back,
+ * retried if it was a conflict); it must not act outside the database.
  */
 int
 db_tx(struct db *db, int (*fn)(struct db *, void *), void *arg)
 {
 	long long tries = conf_int("internal.database.tx.retries", 10), i;
+	struct pg_result *res;
+	char txid[24];
+	int rc;
 
 	for (i = 0; i < tries; i++) {
-		if (db_begin(db) == -1)
+		if (connection_lost(db) &&
+		    reconnect_within(db, failover_wait_ms()) == -1)
 			return -1;
-		if (fn(db, arg) == 0 && db_commit(db) == 0)
-			return 0;
+		txid[0] = '\0';
+		rc = -1;
+		if (db_begin(db) == 0 && (rc = fn(db, arg)) == 0 &&
+		    (res = db_query(db, "SELECT txid_current()", 0)) != NULL) {
+			str_copy(txid, db_val(res, 0, 0), sizeof(txid));
+			db_clear(res);
+			if (db_commit(db) == 0)
+				return 0;
+		}
+		if (connection_lost(db)) {
+			if (txid[0] != '\0' && committed_after_all(db, txid))
+				return 0;
+			continue;
+		}
 		db_rollback(db);
+		if (rc == 1)
+			return 1;
 		if (!db_retryable(db))
 			return -1;
 		log_debug("transaction conflict (%s); retry %lld", db->sqlstate,

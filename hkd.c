@@ -19,6 +19,7 @@
 #include "qvd.h"
 
 #define TICK_MS		200
+#define FENCE_MARGIN_S	5	/* between the lease's end and "lost" */
 
 static struct node node;
 
@@ -205,6 +206,26 @@ check_network(struct ipnet *n)
 	return 0;
 }
 
+/*
+ * The lease must end well before the others may call this node lost, or
+ * a VM could run here and, started again, on another node.
+ */
+static int
+check_cluster_timing(void)
+{
+	long long lease = conf_int("internal.hkd.cluster.node.lease", 20);
+	long long lost = conf_int("internal.hkd.cluster.node.timeout", 26);
+	char a[24], b[48];
+
+	if (lease == 0 || lease + FENCE_MARGIN_S <= lost)
+		return 0;
+	str_fmt(a, sizeof(a), "%lld", lease);
+	str_fmt(b, sizeof(b), "%lld s; keep %d s between them", lost,
+	    FENCE_MARGIN_S);
+	return check_fail("internal.hkd.cluster.node.lease (%s s) must be "
+	    "shorter than internal.hkd.cluster.node.timeout (%s)", a, b);
+}
+
 /* Everything -n checks; the database is open and its config loaded. */
 static int
 startup_checks(struct ipnet *net)
@@ -219,7 +240,8 @@ startup_checks(struct ipnet *net)
 		return check_fail("cannot read the configs table: %s",
 		    db_error(node.db), "");
 	if (load_host() == -1 || check_hypervisor() == -1 ||
-	    check_network(net) == -1 || check_storage() == -1)
+	    check_network(net) == -1 || check_storage() == -1 ||
+	    check_cluster_timing() == -1)
 		return -1;
 	return 0;
 }
@@ -249,6 +271,7 @@ heartbeat(void)
 {
 	struct pg_result *res;
 	char h[24], pid[24], ram[32], cpu[32];
+	long long sent = mono_ms();
 
 	str_fmt(ram, sizeof(ram), "%.1f", hostload_free_ram_mb());
 	str_fmt(cpu, sizeof(cpu), "%.1f", hostload_idle_cpu());
@@ -260,6 +283,11 @@ heartbeat(void)
 	if (res != NULL && db_ntuples(res) == 1) {
 		int b = strcmp(db_val(res, 0, 0), "t") == 0;
 
+		if (fence_left_ms() == 0)
+			log_warn("node %s: the database is back; the VMs killed "
+			    "when the lease ran out are cleaned up", node.name);
+		fence_renew(sent);
+		node.fence_said = 0;
 		if (b != node.blocked) {
 			log_info("node %s: %s", node.name, b ? "blocked" :
 			    "unblocked");
@@ -311,13 +339,20 @@ cluster_monitor(void)
 	struct pg_result *res;
 	struct buf lost = { NULL, 0, 0, 0 };
 	char h[24], t[24];
+	long long timeout = conf_int("internal.hkd.cluster.node.timeout", 26);
 	int i;
 
+	/*
+	 * Just (re)connected, maybe to a new primary after a failover: the
+	 * others get a whole timeout to reach it too before being judged.
+	 */
+	if (mono_ms() - node.db->connected_ms < timeout * 1000)
+		return;
 	res = db_query(node.db, "UPDATE host_runtimes SET state = 'lost' WHERE "
 	    "host_id <> $1 AND state IN ('starting', 'running', 'stopping') AND "
 	    "(ok_ts IS NULL OR ok_ts < localtimestamp - make_interval(secs => "
 	    "$2::int)) RETURNING host_id", 2, id_str(h), db_fmt_int(t,
-	    conf_int("internal.hkd.cluster.node.timeout", 30)));
+	    timeout));
 	if (res == NULL || db_ntuples(res) == 0) {
 		db_clear(res);
 		return;
@@ -505,15 +540,38 @@ sweep_images(void)
 
 /* ---- startup: what was left running before we (re)started ---- */
 
+/* fn(vm id) for every container of ours in path.run.lxc. */
+static void
+each_container(void (*fn)(long long))
+{
+	DIR *d;
+	struct dirent *de;
+	long long id;
+	const char *why;
+
+	if ((d = opendir(conf_get("path.run.lxc"))) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (str_has_prefix(de->d_name, "qvd-") &&
+		    num_parse(de->d_name + 4, 1, 1LL << 31, &id, &why) == 0)
+			fn(id);
+	closedir(d);
+}
+
+/* A container no row accounts for. */
+static void
+reap_if_stray(long long id)
+{
+	if (vmh_find(id) == NULL)
+		vmh_reap_stray(&node, id);
+}
+
 static void
 adopt_or_clean(void)
 {
 	struct pg_result *res;
-	DIR *d;
-	struct dirent *de;
 	char h[24];
 	long long id;
-	const char *why;
 	int i;
 
 	res = db_query(node.db, "SELECT vm_id, vm_state FROM vm_runtimes WHERE "
@@ -523,15 +581,41 @@ adopt_or_clean(void)
 		vmh_adopt(&node, id, db_val(res, i, 1), node.hv->running(id));
 	}
 	db_clear(res);
-	/* containers of ours that no row accounts for */
-	if ((d = opendir(conf_get("path.run.lxc"))) == NULL)
+	each_container(reap_if_stray);
+}
+
+/* ---- fencing: the lease ran out ---- */
+
+static void
+kill_container(long long id)
+{
+	pid_t pid = node.hv->running(id);
+
+	if (pid > 0 && kill(pid, SIGKILL) == 0)
+		log_warn("vm %lld: killed (pid %d): the lease ran out",
+		    id, (int)pid);
+}
+
+/*
+ * Cut off from the database for longer than the lease: the timer signal
+ * has killed the VMs we knew of; once a second, anything else of ours
+ * that runs (a start that ended meanwhile) is killed too.
+ */
+static void
+fenced(void)
+{
+	static long long next_sweep;
+
+	if (fence_fired() && !node.fence_said) {
+		node.fence_said = 1;
+		log_error("node %s: no heartbeat for %lld s: its VMs were "
+		    "killed, so that no other node runs them twice (fenced)",
+		    node.name, conf_int("internal.hkd.cluster.node.lease", 20));
+	}
+	if (fence_left_ms() != 0 || mono_ms() < next_sweep)
 		return;
-	while ((de = readdir(d)) != NULL)
-		if (str_has_prefix(de->d_name, "qvd-") &&
-		    num_parse(de->d_name + 4, 1, 1LL << 31, &id, &why) == 0 &&
-		    vmh_find(id) == NULL)
-			vmh_reap_stray(&node, id);
-	closedir(d);
+	next_sweep = mono_ms() + 1000;
+	each_container(kill_container);
 }
 
 /* ---- the loop ---- */
@@ -607,6 +691,7 @@ loop(const char *cfile)
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, 0 };
 	struct pollfd pfd[3];
 	int was_stopping = 0;
+	unsigned listened = node.db->generation;	/* main() listened */
 
 	pfd[0].fd = sig_pipe_init(sigs);
 	pfd[0].events = POLLIN;
@@ -619,13 +704,14 @@ loop(const char *cfile)
 		poll(pfd, 3, job_next_timeout(TICK_MS));
 		handle_signals(cfile);
 		l7r_reap(&node);
-		if (db_ensure(node.db) == 0) {
-			if (node.db->backoff_ms == 0 && pfd[2].fd !=
-			    db_socket(node.db))
-				listen_all();
-			notifications();
-		} else
-			continue;
+		fenced();
+		if (db_ensure(node.db) == -1)
+			continue;	/* nothing acts without the database */
+		if (node.db->generation != listened) {
+			listened = node.db->generation;
+			listen_all();	/* a new session, maybe a new primary */
+		}
+		notifications();
 		if (node.stopping && !was_stopping) {
 			was_stopping = 1;
 			set_host_state("stopping");
@@ -640,7 +726,8 @@ loop(const char *cfile)
 			cluster_monitor();
 		if (due(T_HOSTCMD))
 			host_commands();
-		if (node.recheck || due(T_VMCMD)) {
+		/* without a lease, start nothing */
+		if ((node.recheck || due(T_VMCMD)) && fence_left_ms() != 0) {
 			node.recheck = 0;
 			vm_commands();
 		}
@@ -760,6 +847,7 @@ main(int argc, char **argv)
 	}
 	set_host_state("starting");
 	listen_all();
+	fence_init(conf_int("internal.hkd.cluster.node.lease", 20));
 	adopt_or_clean();
 	node.sweep_images = 1;
 	set_host_state("running");

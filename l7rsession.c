@@ -169,7 +169,8 @@ start_vm(struct session *s)
 		res = vm_row(s, "SELECT vm_state, coalesce(vm_cmd, ''), "
 		    "coalesce(host_id::text, ''), coalesce(vm_failure, ''), "
 		    "blocked, coalesce(vm_address, ''), coalesce(vm_vma_port, 0), "
-		    "coalesce(vm_x_port, 0) FROM vm_runtimes WHERE vm_id = $1");
+		    "coalesce(vm_x_port, 0), coalesce((SELECT name FROM hosts "
+		    "WHERE id = host_id), '') FROM vm_runtimes WHERE vm_id = $1");
 		if (res == NULL) {
 			unavailable(s, "The VM is gone");
 			return -1;
@@ -179,6 +180,8 @@ start_vm(struct session *s)
 			    sizeof(s->address));
 			s->vma_port = (int)db_int(res, 0, 6);
 			s->x_port = (int)db_int(res, 0, 7);
+			l7r_progress(s->r, "VM %s is running on node %s", s->id,
+			    db_val(res, 0, 8));
 			db_clear(res);
 			return 0;
 		}

@@ -449,6 +449,9 @@ struct db {
 	struct pg_conn	*pg;
 	char		 conninfo_host[512];
 	int		 backoff_ms;
+	long long	 retry_at;	/* mono_ms() of the next reconnect */
+	long long	 connected_ms;	/* mono_ms() of the last connect */
+	unsigned	 generation;	/* connects so far: LISTEN again */
 	char		 err[512];
 	char		 sqlstate[6];
 	long long	 nqueries;	/* statements sent, for benchmarks */
@@ -980,6 +983,14 @@ int	 vma_call(const char *addr, int port, const char *method,
 	    const char *query, int timeout_ms, char *out, size_t outsz);
 
 /* ------------------------------------------------------------------ */
+/* fence.c -- the node's lease on its VMs: killed when it runs out */
+void	 fence_init(long long lease_s);
+void	 fence_renew(long long sent_ms);
+long long fence_left_ms(void);
+int	 fence_fired(void);
+void	 fence_track(pid_t);
+void	 fence_untrack(pid_t);
+
 /* hostload.c -- this node's free memory and idle CPU */
 
 double	 hostload_free_ram_mb(void);
@@ -1052,6 +1063,7 @@ struct node {
 	int		 blocked;	/* host_runtimes.blocked */
 	int		 recheck;	/* look for commands again now */
 	int		 sweep_images;	/* DIs were deleted: clean basefs */
+	int		 fence_said;	/* the lease's end is logged */
 };
 
 enum vm_phase {

@@ -211,6 +211,7 @@ started(struct job *j, int ok, const char *out)
 		return;
 	}
 	v->pid = (pid_t)p;
+	fence_track(v->pid);
 	db_exec(n->db, "UPDATE vm_runtimes SET vm_pid = $2 WHERE vm_id = $1",
 	    2, db_fmt_int(id, v->info.id), db_fmt_int(pid, p));
 	if (v->stop_asked) {
@@ -364,6 +365,7 @@ forget(struct vm *v)
 {
 	struct vm **pp;
 
+	fence_untrack(v->pid);
 	for (pp = &vms; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == v) {
 			*pp = v->next;
@@ -604,6 +606,7 @@ vmh_adopt(struct node *n, long long id, const char *db_state_now, pid_t pid)
 		log_warn("vm %lld: %s; cleaning it up", id, err);
 	}
 	v->pid = pid;
+	fence_track(pid);
 	v->since = mono_ms();
 	if (pid > 0 && v->info.di_id != 0) {
 		log_info("vm %lld: found running (pid %d); checking its VMA", id,

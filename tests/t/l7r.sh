@@ -75,11 +75,12 @@ bg_in_ns "$QVD_BIN/tests/tunnel" 127.0.0.1 8443 "$QVD_WORK/req" 14041 \
 T1=$BG
 t_ok "the 101 comes (the VM was stopped and is started on demand)" \
 	wait_for 60 grep -q '^listening' "$QVD_WORK/t1.out"
-t_is "the 102 steps, then 101" "$(head -9 "$QVD_WORK/t1.out")" \
+t_is "the 102 steps, then 101" "$(head -10 "$QVD_WORK/t1.out")" \
 "102 Session acquired for VM_ID: 1
 102 Assigning VM 1 to host
 102 Starting virtual machine
 102 Waiting for VM to reach state 'running'
+102 VM 1 is running on node node1
 102 Starting X session at VM 1
 102 Waiting for X session to come up on VM 1
 102 Connecting X session for VM_ID: 1
