@@ -237,6 +237,19 @@ conn_printf(struct conn *c, const char *fmt, ...)
 
 /* Read more into the buffer: bytes added, 0 at end of stream, -1 error
  * (CONN_AGAIN: nothing yet, in the non-waiting mode). */
+/* The peer has closed the connection (or its sending half). */
+int
+conn_peer_gone(const struct conn *c)
+{
+	struct pollfd p;
+
+	p.fd = c->fd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 int
 conn_fill(struct conn *c)
 {

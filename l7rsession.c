@@ -67,6 +67,11 @@ aborted(struct session *s)
 	struct pg_result *res;
 	int rc;
 
+	if (conn_peer_gone(s->r->c)) {
+		log_info("L7R %s: the client went away; VM %s goes on starting "
+		    "without a session", s->r->peer, s->id);
+		return 1;
+	}
 	res = db_query(s->r->db, "SELECT coalesce(user_cmd = 'abort', false) "
 	    "OR l7r_pid IS DISTINCT FROM $2::int FROM vm_runtimes WHERE vm_id = "
 	    "$1", 2, s->id, s->pid);

@@ -368,6 +368,7 @@ struct conn {
 	char		 err[160];
 };
 
+int	 conn_peer_gone(const struct conn *);
 #define CONN_AGAIN	(-2)	/* non-waiting mode: poll for c->want */
 
 void	 conn_init(struct conn *, int fd, int timeout_ms);

@@ -16,15 +16,20 @@
 #                  where its images and homes live
 #
 # Everything is stopped by its namespace (ip netns pids), never by name.
+# Background processes are started with "ip netns exec" itself, which
+# execs them: $! is theirs (a shell function would fork a subshell).
+# Used by the tests (CL and CLP their own) and by "tools/demo cluster";
+# it needs QVD_BIN and wait_for/row_is (tests/lib/tap.sh).
 
-CL=$QVD_WORK/cluster
-SW=qc$$s
+CL=${CL:-$QVD_WORK/cluster}
+CLP=${CLP:-qc$$}	# the namespaces' prefix
+SW=${CLP}s
 PGHOSTS=10.9.0.31,10.9.0.32
 ADMIN_CONF=$CL/admin.conf
 export QVD_CONF="$ADMIN_CONF"
 
 in_sw() { ip netns exec "$SW" "$@"; }
-node_ns() { echo "qc$$n$1"; }
+node_ns() { echo "${CLP}n$1"; }
 in_node() { _i=$1; shift; ip netns exec "$(node_ns "$_i")" "$@"; }
 
 # The admin's tools, on the LAN, reaching whichever member is primary.
@@ -61,16 +66,16 @@ cl_etcd() {
 	_ic=e1=http://10.9.0.21:2380,e2=http://10.9.0.22:2380
 	_ic=$_ic,e3=http://10.9.0.23:2380
 	for _i in 1 2 3; do
-		cl_host "qc$$e$_i" "10.9.0.2$_i"
+		cl_host "${CLP}e$_i" "10.9.0.2$_i"
 		_a=10.9.0.2$_i
-		ip netns exec "qc$$e$_i" etcd --name "e$_i" \
+		ip netns exec "${CLP}e$_i" etcd --name "e$_i" \
 			--data-dir "$CL/etcd$_i" \
 			--listen-peer-urls "http://$_a:2380" \
 			--initial-advertise-peer-urls "http://$_a:2380" \
 			--listen-client-urls "http://$_a:2379" \
 			--advertise-client-urls "http://$_a:2379" \
 			--initial-cluster "$_ic" --initial-cluster-state new \
-			--initial-cluster-token "qc$$" >"$CL/etcd$_i.log" 2>&1 &
+			--initial-cluster-token "$CLP" >"$CL/etcd$_i.log" 2>&1 &
 	done
 	wait_for 30 in_sw etcdctl --endpoints http://10.9.0.21:2379 \
 		endpoint health
@@ -123,7 +128,7 @@ EOY
 }
 
 cl_patroni_start() {	# member
-	ip netns exec "qc$$p$1" setpriv --reuid postgres --regid postgres \
+	ip netns exec "${CLP}p$1" setpriv --reuid postgres --regid postgres \
 		--init-groups patroni "$CL/pg$1.yml" >>"$CL/pg$1.log" 2>&1 &
 }
 
@@ -142,7 +147,7 @@ pg_synced() {
 
 cl_postgres() {
 	for _i in 1 2; do
-		cl_host "qc$$p$_i" "10.9.0.3$_i"
+		cl_host "${CLP}p$_i" "10.9.0.3$_i"
 		mkdir -p "$CL/pg$_i"
 		chown postgres: "$CL/pg$_i"
 		chmod 700 "$CL/pg$_i"
@@ -159,7 +164,7 @@ cl_postgres() {
 # its namespace); cl_patroni_start brings it back as a standby.
 pg_kill() {
 	if [ "${2:-}" = host ]; then
-		for _p in $(ip netns pids "qc$$p$1"); do kill -9 "$_p"; done
+		for _p in $(ip netns pids "${CLP}p$1"); do kill -9 "$_p"; done
 	else
 		kill -9 "$(head -1 "$CL/pg$1/data/postmaster.pid")"
 	fi
@@ -206,9 +211,11 @@ EOC
 	qa host add name="node$1" address="10.9.0.1$1" >/dev/null
 }
 
-# qvd-node $1 with the share mounted in its namespace; its pid: NODEPID_$1.
+# qvd-node $1 with the share mounted in a mount namespace of its own
+# (nothing mounted there reaches the machine's); its pid: NODEPID_$1.
 cl_start_node() {
-	in_node "$1" sh -c 'mount --bind "$1" "$2" && exec qvd-node -f -c "$3"' \
+	ip netns exec "$(node_ns "$1")" unshare -m --propagation private sh -c \
+		'mount --bind "$1" "$2" && exec qvd-node -f -c "$3"' \
 		sh "$CL/nfs" "$CL/node$1/mnt" "$CL/node$1.conf" \
 		>>"$CL/node$1.out" 2>&1 &
 	eval "NODEPID_$1=$!"
@@ -274,19 +281,24 @@ EOC
 				"$_i" "$_i"
 		done
 	} >"$CL/haproxy.cfg"
-	in_sw haproxy -W -db -f "$CL/haproxy.cfg" >"$CL/haproxy.log" 2>&1 &
+	ip netns exec "$SW" haproxy -W -db -f "$CL/haproxy.cfg" \
+		>"$CL/haproxy.log" 2>&1 &
 	HAPROXY=$!
 }
 
+cl_namespaces() {
+	ip netns list | awk '{ print $1 }' | grep -E "^${CLP}[senp][0-9]*$"
+}
+
+# Everything of the farm stopped: its namespaces' processes (a node's
+# containers die with their LXC monitor), its mounts, its namespaces.
 cl_cleanup() {
-	for _ns in $(ip netns list | awk '{ print $1 }' | grep "^qc$$"); do
+	for _ns in $(cl_namespaces); do
 		for _p in $(ip netns pids "$_ns"); do kill -9 "$_p" 2>/dev/null
 		done
 	done
 	sleep 0.5
 	grep " $CL/" /proc/mounts | awk '{ print $2 }' | sort -r |
 		while read -r _m; do umount -l "$_m"; done
-	for _ns in $(ip netns list | awk '{ print $1 }' | grep "^qc$$"); do
-		ip netns del "$_ns"
-	done
+	for _ns in $(cl_namespaces); do ip netns del "$_ns"; done
 }

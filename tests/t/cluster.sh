@@ -48,15 +48,15 @@ copies() {	# how many nodes run VM $1
 # --- the user's machine, on the LAN: an Xvfb and qvdclient ---
 H=$CL/home
 mkdir -p "$H"
-in_sw Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp \
+ip netns exec "$SW" Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp \
 	>"$CL/xvfb.log" 2>&1 3>"$CL/.dpy" &
 XVFB=$!
 wait_for 10 test -s "$CL/.dpy"
 DPY=:$(tr -dc 0-9 <"$CL/.dpy")
 client_via() {	# ADDRESS: ann's qvdclient through it; pid in CPID
-	in_sw env -i PATH="$PATH" HOME="$H" DISPLAY="$DPY" QVDLOGIN=ann \
-		QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h "$1" -n -s 1 \
-		>"$CL/client.out" 2>&1 &
+	ip netns exec "$SW" env -i PATH="$PATH" HOME="$H" DISPLAY="$DPY" \
+		QVDLOGIN=ann QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h "$1" \
+		-n -s 1 >"$CL/client.out" 2>&1 &
 	CPID=$!
 }
 painted() {
@@ -181,7 +181,8 @@ mkdir -p "$CL/watrun"
 chown nobody: "$CL/watrun"
 { cat "$ADMIN_CONF"; echo "path.run = $CL/watrun"; echo "wat.port = 3000"; } \
 	>"$CL/wat.conf"
-in_sw "$QVD_BIN/qvd-wat" -f -c "$CL/wat.conf" >"$CL/wat.out" 2>&1 &
+ip netns exec "$SW" "$QVD_BIN/qvd-wat" -f -c "$CL/wat.conf" \
+	>"$CL/wat.out" 2>&1 &
 WAT=$!
 wat_new() {	# a user made through the WAT's API
 	in_sw curl -s -m 60 -u admin:admin -H 'Content-Type: application/json' \
