@@ -178,6 +178,9 @@ bench: all
 demo:
 	sh tools/demo start
 
+demo-cluster:
+	sh tools/demo cluster
+
 demo-stop:
 	sh tools/demo stop
 
@@ -186,6 +189,7 @@ demo-stop:
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)/qvd
 	install -m 755 $(O)/qvd-deploy-db $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(O)/qvd-vma $(DESTDIR)$(SBINDIR)/
@@ -199,6 +203,7 @@ install: all
 	install -m 644 schema.sql $(DESTDIR)$(DATADIR)/
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(UNITDIR)
 	for f in etc/*.service; do \
@@ -213,4 +218,4 @@ clean:
 	rm -rf build build-asan build-aarch64
 
 .PHONY: all unit test deps asan fuzz bench install clean check-man \
-	static-client demo demo-stop
+	static-client demo demo-cluster demo-stop

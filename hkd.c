@@ -597,7 +597,7 @@ kill_container(long long id)
 }
 
 /*
- * Cut off from the database for longer than the lease: the timer signal
+ * Cut off from the database for longer than the lease: the fence keeper
  * has killed the VMs we knew of; once a second, anything else of ours
  * that runs (a start that ended meanwhile) is killed too.
  */
@@ -606,13 +606,15 @@ fenced(void)
 {
 	static long long next_sweep;
 
-	if (fence_fired() && !node.fence_said) {
+	if (fence_left_ms() != 0)
+		return;
+	if (!node.fence_said) {
 		node.fence_said = 1;
 		log_error("node %s: no heartbeat for %lld s: its VMs were "
 		    "killed, so that no other node runs them twice (fenced)",
 		    node.name, conf_int("internal.hkd.cluster.node.lease", 20));
 	}
-	if (fence_left_ms() != 0 || mono_ms() < next_sweep)
+	if (mono_ms() < next_sweep)
 		return;
 	next_sweep = mono_ms() + 1000;
 	each_container(kill_container);
@@ -847,7 +849,12 @@ main(int argc, char **argv)
 	}
 	set_host_state("starting");
 	listen_all();
-	fence_init(conf_int("internal.hkd.cluster.node.lease", 20));
+	if (fence_init(conf_int("internal.hkd.cluster.node.lease", 20), err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "qvd-node: %s\n", err);
+		log_fatal("%s", err);
+		return 1;
+	}
 	adopt_or_clean();
 	node.sweep_images = 1;
 	set_host_state("running");
@@ -855,6 +862,7 @@ main(int argc, char **argv)
 	log_info("qvd-node %s: node %s (id %lld) running, hypervisor %s",
 	    QVD_VERSION, node.name, node.host_id, node.hv->name);
 	loop(cfile);
+	fence_end();	/* every VM is stopped */
 	set_host_state("stopped");
 	daemon_pidfile_remove();
 	db_close(node.db);

@@ -349,3 +349,21 @@ proc_detach(void)
 		;
 	return pid;
 }
+
+/*
+ * In a forked helper that outlives what forked it: every descriptor but
+ * stdio, keep and the log's closed, so that it holds none of its
+ * parent's ports or database sessions.
+ */
+void
+proc_close_all_but(int keep)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd;
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = 3; fd < max; fd++)
+		if (fd != keep && fd != log_fd())
+			close(fd);
+}

@@ -914,6 +914,7 @@ int	 proc_drop_privileges(const char *user, uid_t, gid_t, char *err,
 int	 proc_user(const char *name, uid_t *, gid_t *, char *home,
 	    size_t homesz);
 int	 proc_join_netns_of(pid_t, const char *comm, char *err, size_t errsz);
+void	 proc_close_all_but(int keep);
 
 /* ------------------------------------------------------------------ */
 /* hook.c -- the VMA's hooks (manual chapter 15) */
@@ -984,13 +985,14 @@ int	 vma_call(const char *addr, int port, const char *method,
 	    const char *query, int timeout_ms, char *out, size_t outsz);
 
 /* ------------------------------------------------------------------ */
-/* fence.c -- the node's lease on its VMs: killed when it runs out */
-void	 fence_init(long long lease_s);
+/* fence.c -- the node's lease on its VMs, kept by the fence keeper: they
+ * are killed when it runs out, even if the HKD is blocked or dead */
+int	 fence_init(long long lease_s, char *err, size_t errsz);
 void	 fence_renew(long long sent_ms);
 long long fence_left_ms(void);
-int	 fence_fired(void);
 void	 fence_track(pid_t);
 void	 fence_untrack(pid_t);
+void	 fence_end(void);
 
 /* hostload.c -- this node's free memory and idle CPU */
 

@@ -255,23 +255,6 @@ keeper_loop(int fd)
 	}
 }
 
-/*
- * The keeper keeps nothing of the WAT's: not its port (a long copy would
- * hold it after qvd-wat stops), nor its database session.
- */
-static void
-close_all_but(int keep)
-{
-	long max = sysconf(_SC_OPEN_MAX);
-	int fd;
-
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = 3; fd < max; fd++)
-		if (fd != keep && fd != log_fd())
-			close(fd);
-}
-
 /* ---- the WAT's side ---- */
 
 /* Fork the keeper with the rights qvd-wat has now (root, usually). */
@@ -292,7 +275,9 @@ wat_keeper_start(char *err, size_t errsz)
 		return -1;
 	}
 	if (pid == 0) {
-		close_all_but(sv[1]);
+		/* nothing of the WAT's: not its port (a long copy would hold
+		 * it after qvd-wat stops), nor its database session */
+		proc_close_all_but(sv[1]);
 		keeper_loop(sv[1]);
 	}
 	close(sv[1]);

@@ -273,6 +273,8 @@ frontend l7r
 	default_backend nodes
 backend nodes
 	balance roundrobin
+	retries 2
+	option redispatch
 	option httpchk GET /qvd/ping
 	http-check expect string I\ am\ alive!
 EOC
@@ -284,6 +286,24 @@ EOC
 	ip netns exec "$SW" haproxy -W -db -f "$CL/haproxy.cfg" \
 		>"$CL/haproxy.log" 2>&1 &
 	HAPROXY=$!
+}
+
+# User $1 (password $2) asks for VMs $3..$4 through HAProxy, one after
+# the other, and goes away once each is placed: the L7R leaves the VM
+# starting, without an X session.
+cl_place() {
+	_i=$3
+	while [ "$_i" -le "$4" ]; do
+		ip netns exec "$SW" curl -sk -m 5 -o /dev/null -u "$1:$2" \
+			-H Connection:Upgrade -H Upgrade:QVD/1.0 \
+			"https://10.9.0.1:8443/qvd/connect_to_vm?id=$_i" &
+		_c=$!
+		wait_for 5 row_is "SELECT host_id IS NOT NULL FROM vm_runtimes \
+			WHERE vm_id = $_i" t
+		kill "$_c" 2>/dev/null
+		wait "$_c" 2>/dev/null
+		_i=$((_i + 1))
+	done
 }
 
 cl_namespaces() {

@@ -131,6 +131,13 @@ t_ok "her VM runs on a surviving node (node$NEW)" test "$NEW" != "$VMN"
 t_is "with the same home" "$(in_vm 1 cat /home/ann/note.txt)" kept
 t_like "HAProxy's health check took node$VMN out" \
 	"$(cat "$CL/haproxy.log")" "node$VMN is DOWN"
+codes=""
+for i in 1 2 3 4 5 6; do
+	codes="$codes $(in_sw curl -sk -m 10 -o /dev/null -w '%{http_code}' \
+		-u ann:secret https://10.9.0.1:8443/qvd/list_of_vm)"
+done
+t_is "with one L7R down, every request through HAProxy is served" \
+	"$codes" " 200 200 200 200 200 200"
 
 # --- node$VMN comes back: it runs nothing the farm moved ---
 t_ok "node$VMN starts again" cl_start_node "$VMN"
@@ -171,6 +178,36 @@ t_ok "node$VMN's link mended: it is running again" \
 sleep 2
 t_is "still one copy of the VM" "$(copies 1)" 1
 t_ok "node$VMN's qvd-node lived through it all" kill -0 "$(node_pid "$VMN")"
+
+# --- qvd-node alone killed (its VMs live on, for a restart to adopt):
+#     its fence keeper kills them when the lease ends ---
+end_client
+qa vm stop -f id=1 >/dev/null
+wait_for 60 row_is "SELECT vm_state FROM vm_runtimes WHERE vm_id = 1" stopped
+q "UPDATE vm_runtimes SET host_id = $(node_id "$VMN"), vm_cmd = 'start' \
+	WHERE vm_id = 1" >/dev/null
+q "NOTIFY qvd_cmd_for_vm_on_host$(node_id "$VMN")" >/dev/null
+wait_for 60 row_is "SELECT vm_state FROM vm_runtimes WHERE vm_id = 1" running
+keeper=$(for p in $(ip netns pids "$(node_ns "$VMN")"); do
+	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = qvd-fence ] && echo "$p"; done)
+t_ok "node$VMN has a fence keeper of its own" test -n "$keeper"
+init=$(q "SELECT vm_pid FROM vm_runtimes WHERE vm_id = 1")
+t0=$(date +%s)
+kill -9 "$(node_pid "$VMN")"
+sleep 1
+t_ok "qvd-node killed alone: its VM lives on" kill -0 "$init"
+t_ok "until the lease ends" wait_for 30 sh -c "! kill -0 $init 2>/dev/null"
+fence_s=$(($(date +%s) - t0))
+t_ok "the others mark the node lost" wait_for 40 host_state_is "$VMN" lost
+lost_s=$(($(date +%s) - t0))
+t_ok "only after that (killed after $fence_s s, lost after $lost_s s)" \
+	test "$fence_s" -lt "$lost_s"
+t_ok "the keeper, with no qvd-node to wait for, is gone" \
+	sh -c "! kill -0 $keeper 2>/dev/null"
+t_ok "node$VMN starts again" cl_start_node "$VMN"
+client_via 10.9.0.1
+t_ok "ann's desktop again, from another node or this one" wait_for 90 painted
+t_is "one copy" "$(copies 1)" 1
 
 # --- the primary PostgreSQL killed during a session and a qa loop ---
 OLD=$(pg_leader)

@@ -23,22 +23,7 @@ done
 t_is "bob has 96 VMs, all stopped" \
 	"$(q "SELECT count(*) FROM vm_runtimes WHERE vm_state = 'stopped'")" 96
 
-# Bob asks for VMs $1..$2 through HAProxy, one after the other, and goes
-# away once each is placed (the L7R leaves it starting, without X).
-connect_range() {
-	_i=$1
-	while [ "$_i" -le "$2" ]; do
-		ip netns exec "$SW" curl -sk -m 5 -o /dev/null -u bob:bobpw \
-			-H Connection:Upgrade -H Upgrade:QVD/1.0 \
-			"https://10.9.0.1:8443/qvd/connect_to_vm?id=$_i" &
-		_c=$!
-		wait_for 5 row_is "SELECT host_id IS NOT NULL FROM vm_runtimes \
-			WHERE vm_id = $_i" t
-		kill "$_c" 2>/dev/null
-		wait "$_c" 2>/dev/null
-		_i=$((_i + 1))
-	done
-}
+connect_range() { cl_place bob bobpw "$1" "$2"; }
 on_node() {	# VMs $2..$3 placed on node $1
 	q "SELECT count(*) FROM vm_runtimes r JOIN hosts h ON h.id = r.host_id \
 		WHERE h.name = 'node$1' AND r.vm_id BETWEEN $2 AND $3"

@@ -202,7 +202,7 @@ q "UPDATE host_runtimes SET state = 'running', ok_ts = localtimestamp -
    UPDATE vm_runtimes SET vm_state = 'running', host_id = 2, vm_address =
 	'10.3.15.99' WHERE vm_id = (SELECT id FROM vms WHERE
 	name = 'elsewhere')" >/dev/null
-t_ok "node2 is marked lost" wait_for 30 row_is \
+t_ok "node2 is marked lost" wait_for 45 row_is \
 	"SELECT state FROM host_runtimes WHERE host_id = 2" lost
 t_is "and its VM released" "$(q "SELECT vm_state || ' ' ||
 	coalesce(host_id::text, '-') FROM vm_runtimes WHERE vm_id = (SELECT id

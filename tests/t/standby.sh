@@ -16,7 +16,7 @@ qvd-deploy-db >/dev/null
 mkdir -p "$SB"
 chown postgres: "$SB"
 t_ok "a streaming standby of the test cluster" as_pg \
-	"$(pg_bindir)/pg_basebackup" -h "$QVD_PGHOST" -U postgres \
+	"$(pg_bindir)/pg_basebackup" -c fast -h "$QVD_PGHOST" -U postgres \
 	-D "$SB/data" -R -X stream
 t_ok "starts on its own socket" as_pg "$(pg_bindir)/pg_ctl" -D "$SB/data" \
 	-l "$SB/log" -w -t 60 -o "-k $SB -c listen_addresses= -c fsync=off \

@@ -31,6 +31,24 @@ bump(struct db *db, void *arg)
 	return db_exec(db, "UPDATE t_db SET v = v + 1 WHERE k = 1", 0);
 }
 
+/* First call: the session is killed under us (as by a failover). */
+static int
+cut_once(struct db *db, void *arg)
+{
+	struct conflict *c = arg;
+	struct pg_result *res;
+	char pid[24];
+
+	if (++c->calls == 1) {
+		res = db_query(db, "SELECT pg_backend_pid()", 0);
+		str_copy(pid, res ? db_val(res, 0, 0) : "0", sizeof(pid));
+		db_clear(res);
+		db_exec(c->other, "SELECT pg_terminate_backend($1::int)", 1,
+		    pid);
+	}
+	return db_exec(db, "INSERT INTO t_db VALUES (2, $1)", 1, "7");
+}
+
 int
 main(void)
 {
@@ -86,6 +104,12 @@ main(void)
 	res = db_query(a, "SELECT v FROM t_db WHERE k = 1", 0);
 	ok(res && strcmp(db_val(res, 0, 0), "101") == 0,
 	    "both writes applied exactly once");
+	db_clear(res);
+	c.calls = 0;
+	ok(db_tx(a, cut_once, &c) == 0, "a transaction whose session died");
+	is_int(c.calls, 2, "ran again on a new session");
+	res = db_query(a, "SELECT count(*) FROM t_db WHERE k = 2", 0);
+	ok(res && strcmp(db_val(res, 0, 0), "1") == 0, "and is done once");
 	db_clear(res);
 	db_exec(a, "DROP TABLE t_db", 0);
 
