@@ -34,7 +34,8 @@ DBCORE	= $(CORE) db schema
 # What qa and the WAT share: the administration layer.
 ADMIN	= admin vmctl di filter table lists attime lb $(DBCORE)
 # Unit tests link everything they might test.
-TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay ldap x11
+TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay ldap x11 \
+	  proxyproto
 
 DEPLOY_OBJS = deploy $(DBCORE)
 QA_OBJS	= qa qacmd qavm proc $(ADMIN)
@@ -42,12 +43,12 @@ VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
 WAT_OBJS = wat watauth watpage watform watact watjob watkeep throttle proc daemon \
 	   $(ADMIN)
 CLIENT_OBJS = client l7rclient certstore x11 relay nx proc $(CORE)
-NODE_OBJS = hkd fence vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
+NODE_OBJS = hkd fence proxyproto vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
 	    throttle auth ldap relay lb admin vmctl $(DBCORE)
 
 PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient qvd-wat
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_relay t_db \
-	  t_ldap t_x11
+	  t_ldap t_x11 t_proxy
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
 
@@ -161,8 +162,8 @@ asan:
 	QVD_UNIT_ONLY=1 QVD_BUILD=build-asan sh tests/run
 
 FUZZ_SECONDS ?= 60
-FUZZERS	= fuzz_json fuzz_http fuzz_conf fuzz_attime fuzz_x11
-FUZZED	= $(CORE) attime x11 nx proc
+FUZZERS	= fuzz_json fuzz_http fuzz_conf fuzz_attime fuzz_x11 fuzz_proxy
+FUZZED	= $(CORE) attime x11 nx proc proxyproto
 fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
 	sh tests/fuzz/run $(O)/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 

@@ -393,6 +393,9 @@ typed_wrong(const struct conf_default *d, const char *v)
 	case CT_BIND:
 		return strcmp(v, "*") == 0 || valid_ip(v) ? NULL : "not an IP "
 		    "address or *";
+	case CT_IPLIST:
+		return valid_ip_list(v) ? NULL : "not a comma list of IP "
+		    "addresses";
 	case CT_HOST:
 		return valid_host(v) ? NULL : "not a host name or IP address";
 	case CT_IFNAME:

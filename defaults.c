@@ -208,6 +208,10 @@ const struct conf_default conf_defaults[] = {
 	    "Front workers (TLS handshakes, /qvd/ping); 0: one per CPU."),
 	I("l7r.limit.connections", "4096", 1, 1000000,
 	    "Concurrent connections in all."),
+	Y("l7r.proxy.trusted", "", CT_IPLIST,
+	    "Load balancers (HAProxy send-proxy or send-proxy-v2) whose "
+	    "connections start with a PROXY header naming the client: its "
+	    "address is then the one throttled, limited and logged."),
 	T("internal.l7r.timeout.vm_start", "270",
 	    "Seconds to wait for a VM to start."),
 	T("internal.l7r.timeout.vm_stop", "270",
@@ -265,7 +269,7 @@ const struct conf_default conf_defaults[] = {
 	    "Heartbeat interval (s); also refreshes usable RAM and CPU."),
 	I("internal.hkd.agent.ticker.timeout", "450", 1, 86400,
 	    "Stop when heartbeats fail this long (s)."),
-	I("internal.hkd.cluster.node.timeout", "26", 1, 86400,
+	I("internal.hkd.cluster.node.timeout", "25", 1, 86400,
 	    "A node silent this long (s) is marked lost; its VMs may start "
 	    "elsewhere."),
 	I("internal.hkd.cluster.node.lease", "20", 0, 86400,

@@ -214,7 +214,7 @@ static int
 check_cluster_timing(void)
 {
 	long long lease = conf_int("internal.hkd.cluster.node.lease", 20);
-	long long lost = conf_int("internal.hkd.cluster.node.timeout", 26);
+	long long lost = conf_int("internal.hkd.cluster.node.timeout", 25);
 	char a[24], b[48];
 
 	if (lease == 0 || lease + FENCE_MARGIN_S <= lost)
@@ -339,7 +339,7 @@ cluster_monitor(void)
 	struct pg_result *res;
 	struct buf lost = { NULL, 0, 0, 0 };
 	char h[24], t[24];
-	long long timeout = conf_int("internal.hkd.cluster.node.timeout", 26);
+	long long timeout = conf_int("internal.hkd.cluster.node.timeout", 25);
 	int i;
 
 	/*

@@ -29,6 +29,7 @@ struct front_conn {
 	struct conn	 c;		/* non-waiting mode */
 	struct l7r_slot	*slot;
 	char		 peer[64];
+	int		 proxy;		/* a PROXY header is to come first */
 	int		 handshaking;
 	int		 close_after;	/* once the answer is out */
 	char		 out[512];	/* an answer being written */
@@ -49,13 +50,33 @@ on_term(int sig)
 
 /* ---- slots: the node's view of every connection ---- */
 
-/* A free slot for a connection from addr, within l7r.limit.*; or NULL. */
+/* Unauthenticated connections from addr but slot's. */
+static long long
+unauth_from(const unsigned char addr[16], const struct l7r_slot *slot)
+{
+	struct l7r_shared *sh = l7r_shm();
+	long long n = 0;
+	int i;
+
+	for (i = 0; i < L7R_MAX_CHILDREN; i++)
+		if (sh->slots[i].pid != 0 && &sh->slots[i] != slot &&
+		    !sh->slots[i].authenticated &&
+		    memcmp(sh->slots[i].addr, addr, 16) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * A free slot for a connection from addr, within l7r.limit.*; or NULL.
+ * A trusted balancer's connections are counted by their clients'
+ * addresses instead, once its PROXY header has named them.
+ */
 static struct l7r_slot *
-claim_slot(const unsigned char addr[16])
+claim_slot(const unsigned char addr[16], int balancer)
 {
 	struct l7r_shared *sh = l7r_shm();
 	struct l7r_slot *free_slot = NULL;
-	long long used = 0, unauth = 0;
+	long long used = 0;
 	int i;
 
 	l7r_lock();
@@ -66,12 +87,10 @@ claim_slot(const unsigned char addr[16])
 			continue;
 		}
 		used++;
-		if (!sh->slots[i].authenticated &&
-		    memcmp(sh->slots[i].addr, addr, 16) == 0)
-			unauth++;
 	}
 	if (free_slot != NULL && used < conf_int("l7r.limit.connections",
-	    4096) && unauth < conf_int("l7r.limit.unauthenticated", 16)) {
+	    4096) && (balancer || unauth_from(addr, NULL) <
+	    conf_int("l7r.limit.unauthenticated", 16))) {
 		memset(free_slot, 0, sizeof(*free_slot));
 		free_slot->pid = getpid();
 		free_slot->front = 1;
@@ -80,6 +99,21 @@ claim_slot(const unsigned char addr[16])
 		free_slot = NULL;
 	l7r_unlock();
 	return free_slot;
+}
+
+/* The PROXY header named the client: its address, within its limit. */
+static int
+retarget_slot(struct l7r_slot *slot, const unsigned char addr[16])
+{
+	int ok;
+
+	l7r_lock();
+	ok = unauth_from(addr, slot) < conf_int("l7r.limit.unauthenticated",
+	    16);
+	if (ok)
+		memcpy(slot->addr, addr, 16);
+	l7r_unlock();
+	return ok ? 0 : -1;
 }
 
 static void
@@ -105,10 +139,11 @@ take(struct node *n, int fd, const struct sockaddr_storage *ss)
 	struct l7r_slot *slot;
 	unsigned char addr[16];
 	char peer[64];
-	int one = 1;
+	int one = 1, balancer;
 
 	tcp_peer(ss, addr, peer, sizeof(peer));
-	if ((slot = claim_slot(addr)) == NULL) {
+	balancer = proxy_trusted(addr);
+	if ((slot = claim_slot(addr, balancer)) == NULL) {
 		log_warn("L7R: too many connections (from %s); closing one",
 		    peer);
 		close(fd);
@@ -121,6 +156,7 @@ take(struct node *n, int fd, const struct sockaddr_storage *ss)
 	fc->c.nowait = 1;
 	fc->c.want = POLLIN;
 	fc->slot = slot;
+	fc->proxy = balancer;
 	fc->handshaking = n->l7r_tls != NULL;
 	str_copy(fc->peer, peer, sizeof(fc->peer));
 	if (nconns == conns_cap) {
@@ -240,6 +276,44 @@ answer_ping(struct front_conn *fc, const struct http_msg *m, size_t len)
 	return 1;
 }
 
+/*
+ * A trusted balancer's PROXY header, before any TLS byte: peeked at, then
+ * read exactly.  1 when it is read, 0 to wait for more, -1 to close.
+ */
+static int
+read_proxy_header(struct front_conn *fc)
+{
+	unsigned char buf[600];
+	struct proxy_hdr h;
+	ssize_t got;
+	int rc;
+
+	got = recv(fc->c.fd, buf, sizeof(buf) < proxy_max_len() ? sizeof(buf) :
+	    proxy_max_len(), MSG_PEEK);
+	if (got == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (got <= 0)
+		return -1;
+	if ((rc = proxy_parse(buf, (size_t)got, &h)) <= 0) {
+		if (rc == -1)
+			log_warn("L7R %s: no valid PROXY header from a balancer "
+			    "in l7r.proxy.trusted; closed", fc->peer);
+		return rc;
+	}
+	if (recv(fc->c.fd, buf, h.consumed, 0) != (ssize_t)h.consumed)
+		return -1;
+	fc->proxy = 0;
+	if (h.local)
+		return 1;	/* the balancer's own, a health check */
+	proxy_addr_text(h.addr, fc->peer, sizeof(fc->peer));
+	if (retarget_slot(fc->slot, h.addr) == -1) {
+		log_warn("L7R: too many connections (from %s through a "
+		    "balancer); closing one", fc->peer);
+		return -1;
+	}
+	return 1;
+}
+
 /* Move one connection on as far as it goes without waiting. */
 static void
 step(struct node *n, int i)
@@ -248,6 +322,11 @@ step(struct node *n, int i)
 	struct http_msg m;
 	int rc, had;
 
+	if (fc->proxy && (rc = read_proxy_header(fc)) != 1) {
+		if (rc == -1)
+			close_conn(i);
+		return;
+	}
 	if (fc->handshaking) {
 		if ((rc = conn_tls_accept(&fc->c, n->l7r_tls)) == CONN_AGAIN)
 			return;

@@ -135,6 +135,7 @@ enum conf_type {
 	CT_IP,			/* IPv4 address */
 	CT_NETMASK,		/* dotted or a prefix length */
 	CT_BIND,		/* "*" or an IP address */
+	CT_IPLIST,		/* comma list of IP addresses */
 	CT_HOST,		/* host name or IP address */
 	CT_IFNAME,		/* network interface name */
 	CT_UMASK,		/* octal, 0 to 0777 */
@@ -525,6 +526,7 @@ enum name_kind {
 
 int	 valid_ipv4(const char *);
 int	 valid_ip(const char *);
+int	 valid_ip_list(const char *);
 int	 valid_hostname(const char *);
 int	 valid_host(const char *);
 int	 valid_ifname(const char *);
@@ -985,6 +987,17 @@ int	 vma_call(const char *addr, int port, const char *method,
 	    const char *query, int timeout_ms, char *out, size_t outsz);
 
 /* ------------------------------------------------------------------ */
+/* proxyproto.c -- the PROXY header a load balancer sends first */
+struct proxy_hdr {
+	unsigned char	 addr[16];	/* the client's (IPv4-mapped) */
+	int		 local;		/* the balancer's own connection */
+	size_t		 consumed;	/* bytes the header took */
+};
+int	 proxy_parse(const unsigned char *, size_t, struct proxy_hdr *);
+int	 proxy_trusted(const unsigned char addr[16]);
+void	 proxy_addr_text(const unsigned char addr[16], char *txt, size_t);
+size_t	 proxy_max_len(void);
+
 /* fence.c -- the node's lease on its VMs, kept by the fence keeper: they
  * are killed when it runs out, even if the HKD is blocked or dead */
 int	 fence_init(long long lease_s, char *err, size_t errsz);

@@ -30,6 +30,31 @@ valid_ip(const char *s)
 	    inet_pton(AF_INET6, s, tmp) == 1;
 }
 
+/* "a,b,c": IP addresses, at most 64 of them (spaces around commas). */
+int
+valid_ip_list(const char *s)
+{
+	char item[64];
+	size_t n;
+	int count = 0;
+
+	for (;;) {
+		s += strspn(s, " ");
+		n = strcspn(s, ",");
+		if (n == 0 || n >= sizeof(item) || ++count > 64)
+			return 0;
+		memcpy(item, s, n);
+		item[n] = '\0';
+		while (n > 0 && item[n - 1] == ' ')
+			item[--n] = '\0';
+		if (!valid_ip(item))
+			return 0;
+		if (s[strcspn(s, ",")] == '\0')
+			return 1;
+		s += strcspn(s, ",") + 1;
+	}
+}
+
 /* Only digits and dots: meant as an IPv4 address, never a host name. */
 static int
 looks_numeric(const char *s)

@@ -35,6 +35,7 @@ type_name(const struct conf_default *d)
 	case CT_IP: return "IPv4 address";
 	case CT_NETMASK: return "netmask";
 	case CT_BIND: return "IP address or *";
+	case CT_IPLIST: return "IP addresses, comma-separated";
 	case CT_HOST: return "host name or IP address";
 	case CT_IFNAME: return "interface name";
 	case CT_UMASK: return "umask";

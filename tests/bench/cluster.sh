@@ -78,7 +78,7 @@ failover() {	# how: "server" or "host"
 	t_s=$((S101 - t0))
 	echo "   primary PostgreSQL's $1 killed -> first qa vm list $t_qa ms, first new session $t_s ms"
 	cl_patroni_start "$old"
-	wait_for 60 pg_synced "$(pg_leader)"
+	cl_wait 60 pg_synced "$(pg_leader)"
 }
 failover server
 failover host

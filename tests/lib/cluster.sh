@@ -3,7 +3,10 @@
 # host in a network namespace of its own (sourced after tap.sh and pg.sh):
 #
 #   switch ($SW)   bridge "farm" 10.9.0.0/24 (the LAN) with 10.9.0.1, where
-#                  HAProxy listens, and bridge "vmnet" 10.3.15.0/24 (the VM
+#                  HAProxy listens (it reaches the nodes from 10.9.0.2,
+#                  which the L7Rs trust to send PROXY headers; 10.9.0.100
+#                  and .101 are two more users' machines), and bridge
+#                  "vmnet" 10.3.15.0/24 (the VM
 #                  network, one L2 segment for every node) with 10.3.15.1,
 #                  the VMs' gateway.  The admin's qa and the user's client
 #                  and Xvfb run here: the outside world.
@@ -55,7 +58,9 @@ cl_switch() {
 	ip netns add "$SW"
 	ip -n "$SW" link set lo up
 	ip -n "$SW" link add farm type bridge
-	ip -n "$SW" addr add 10.9.0.1/24 dev farm
+	for _a in 1 2 100 101; do
+		ip -n "$SW" addr add "10.9.0.$_a/24" dev farm
+	done
 	ip -n "$SW" link set farm up
 	ip -n "$SW" link add vmnet type bridge
 	ip -n "$SW" addr add 10.3.15.1/24 dev vmnet
@@ -77,7 +82,7 @@ cl_etcd() {
 			--initial-cluster "$_ic" --initial-cluster-state new \
 			--initial-cluster-token "$CLP" >"$CL/etcd$_i.log" 2>&1 &
 	done
-	wait_for 30 in_sw etcdctl --endpoints http://10.9.0.21:2379 \
+	cl_wait 30 in_sw etcdctl --endpoints http://10.9.0.21:2379 \
 		endpoint health
 }
 
@@ -127,9 +132,21 @@ postgresql:
 EOY
 }
 
+# (from its own directory: the postgres user may not enter ours)
 cl_patroni_start() {	# member
-	ip netns exec "${CLP}p$1" setpriv --reuid postgres --regid postgres \
-		--init-groups patroni "$CL/pg$1.yml" >>"$CL/pg$1.log" 2>&1 &
+	(cd "$CL/pg$1" && exec ip netns exec "${CLP}p$1" setpriv --reuid \
+		postgres --regid postgres --init-groups patroni "$CL/pg$1.yml" \
+		>>"$CL/pg$1.log" 2>&1) &
+}
+
+# cl_wait SECONDS CMD...: CMD succeeds within SECONDS of wall time (for
+# commands slow to fail, which wait_for's count of tries would stretch).
+cl_wait() {
+	_end=$(($(date +%s) + $1)); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_end" ] || return 1
+		sleep 0.2
+	done
 }
 
 # The member Patroni says leads: 1 or 2 ("" while there is none).
@@ -153,9 +170,9 @@ cl_postgres() {
 		chmod 700 "$CL/pg$_i"
 		cl_patroni_conf "$_i" >"$CL/pg$_i.yml"
 		cl_patroni_start "$_i"
-		wait_for 60 qdb postgres postgres "SELECT 1" || return 1
+		cl_wait 60 qdb postgres postgres "SELECT 1" || return 1
 	done
-	wait_for 60 pg_synced 1 || return 1
+	cl_wait 60 pg_synced 1 || return 1
 	qdb postgres postgres "CREATE ROLE qvd LOGIN" >/dev/null &&
 	qdb postgres postgres "CREATE DATABASE qvd OWNER qvd" >/dev/null
 }
@@ -248,7 +265,8 @@ cl_up() {
 	in_sw "$QVD_BIN/qvd-deploy-db" >/dev/null || return 1
 	qa config set vm.hypervisor=lxc vm.network.ip.start=10.3.15.50 \
 		vm.network.netmask=24 vm.network.gateway=10.3.15.1 \
-		vm.network.bridge=qvdbr >/dev/null || return 1
+		vm.network.bridge=qvdbr l7r.proxy.trusted=10.9.0.2 \
+		>/dev/null || return 1
 	_i=1
 	while [ "$_i" -le "$1" ]; do
 		cl_node "$_i"
@@ -256,7 +274,8 @@ cl_up() {
 	done
 }
 
-# HAProxy in front of the L7Rs, health-checking /qvd/ping over TLS.
+# HAProxy in front of the L7Rs, health-checking /qvd/ping over TLS, and
+# telling them each client's address in a PROXY header (version 2).
 cl_haproxy() {
 	{
 		cat <<EOC
@@ -273,13 +292,14 @@ frontend l7r
 	default_backend nodes
 backend nodes
 	balance roundrobin
+	source 10.9.0.2
 	retries 2
 	option redispatch
 	option httpchk GET /qvd/ping
 	http-check expect string I\ am\ alive!
 EOC
 		for _i in "$@"; do
-			printf '\tserver node%s 10.9.0.1%s:8443 check check-ssl verify none inter 500ms fall 2 rise 2\n' \
+			printf '\tserver node%s 10.9.0.1%s:8443 send-proxy-v2 check check-send-proxy check-ssl verify none inter 500ms fall 2 rise 2\n' \
 				"$_i" "$_i"
 		done
 	} >"$CL/haproxy.cfg"

@@ -89,6 +89,22 @@ t_is "the database: VM on node$VMN, session through node$L7, connected" \
 	hosts h ON h.id = r.host_id JOIN hosts l ON l.id = r.l7r_host_id \
 	WHERE r.vm_id = 1")" "node$VMN|node$L7|connected"
 
+# --- behind HAProxy, each user's own address (its PROXY header) ---
+via() {	# FROM USER:PASS: list_of_vm through HAProxy from that address
+	in_sw curl -sk -m 10 -o /dev/null -w '%{http_code}' --interface "$1" \
+		-u "$2" https://10.9.0.1:8443/qvd/list_of_vm
+}
+for i in 1 2 3 4 5; do via 10.9.0.100 ann:wrong >/dev/null; done
+t_is "five wrong passwords for ann from 10.9.0.100: refused there" \
+	"$(via 10.9.0.100 ann:secret)" 429
+t_is "but ann from 10.9.0.101 still gets in (the same HAProxy)" \
+	"$(via 10.9.0.101 ann:secret)" 200
+t_like "the L7Rs logged the user's address, not HAProxy's" \
+	"$(cat "$CL"/node[123].log)" "L7R 10.9.0.100: login of 'ann' refused"
+t_is "a connection from the balancer's address without a PROXY header: closed" \
+	"$(in_sw curl -sk -m 5 -o /dev/null -w '%{http_code}' --interface \
+	10.9.0.2 https://10.9.0.11:8443/qvd/ping)" 000
+
 # --- a blocked node: its sessions go on, new ones are refused ---
 t_like "node$L7 blocked" "$(qa host block -f name="node$L7")" "1"
 t_ok "its L7R's health check says so (HAProxy takes it out)" \

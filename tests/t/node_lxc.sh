@@ -22,6 +22,12 @@ t_like "qvd-node -n: a missing storage" \
 	in_ns qvd-node -n -c "$NODE_CONF" 2>&1
 	qa config set path.storage.root="$STORAGE" >/dev/null)" \
 	"the storage /nonexistent is missing or not writable"
+t_like "qvd-node -n: a lease that would let a VM run twice" \
+	"$(qa config set internal.hkd.cluster.node.lease=22 >/dev/null
+	in_ns qvd-node -n -c "$NODE_CONF" 2>&1; echo "status $?"
+	qa config del internal.hkd.cluster.node.lease >/dev/null)" \
+	"internal.hkd.cluster.node.lease \(22 s\) must be shorter than internal.hkd.cluster.node.timeout \(25 s; keep 5 s between them\)
+status 1"
 t_ok "qvd-node -n accepts the node" in_ns qvd-node -n -c "$NODE_CONF"
 
 # --- from qa alone: two VMs up and down ---
