@@ -175,9 +175,18 @@ start_vm(struct session *s)
 		    "coalesce(host_id::text, ''), coalesce(vm_failure, ''), "
 		    "blocked, coalesce(vm_address, ''), coalesce(vm_vma_port, 0), "
 		    "coalesce(vm_x_port, 0), coalesce((SELECT name FROM hosts "
-		    "WHERE id = host_id), '') FROM vm_runtimes WHERE vm_id = $1");
+		    "WHERE id = host_id), ''), coalesce((SELECT blocked FROM "
+		    "host_runtimes WHERE host_id = vm_runtimes.host_id), false) "
+		    "FROM vm_runtimes WHERE vm_id = $1");
 		if (res == NULL) {
 			unavailable(s, "The VM is gone");
+			return -1;
+		}
+		if (strcmp(db_val(res, 0, 9), "t") == 0) {
+			/* blocked while we waited (and see above) */
+			unavailable(s, "VM %s is on node %s, which is blocked "
+			    "for maintenance", s->id, db_val(res, 0, 8));
+			db_clear(res);
 			return -1;
 		}
 		if (strcmp(db_val(res, 0, 0), "running") == 0) {
@@ -414,13 +423,17 @@ l7r_connect_to_vm(struct l7r_req *r)
 	db_fmt_int(s.id, s.vm);
 	db_fmt_int(s.pid, getpid());
 	db_fmt_int(s.host, r->n->host_id);
-	res = vm_row(&s, "SELECT v.user_id, r.blocked FROM vms v JOIN "
-	    "vm_runtimes r ON r.vm_id = v.id WHERE v.id = $1");
+	res = vm_row(&s, "SELECT v.user_id, r.blocked, coalesce(h.blocked, "
+	    "false), coalesce(n.name, '') FROM vms v JOIN vm_runtimes r ON "
+	    "r.vm_id = v.id LEFT JOIN host_runtimes h ON h.host_id = r.host_id "
+	    "LEFT JOIN hosts n ON n.id = r.host_id WHERE v.id = $1");
 	if (res == NULL)
 		return l7r_reply(r, 404, "The requested virtual machine does "
 		    "not exist");
 	rc = db_int(res, 0, 0) != r->auth.user_id ? 1 :
-	    strcmp(db_val(res, 0, 1), "t") == 0 ? 2 : 0;
+	    strcmp(db_val(res, 0, 1), "t") == 0 ? 2 :
+	    strcmp(db_val(res, 0, 2), "t") == 0 ? 3 : 0;
+	str_copy(k, db_val(res, 0, 3), sizeof(k));
 	db_clear(res);
 	if (rc == 1)
 		return l7r_reply(r, 403, "You are not allowed to access "
@@ -428,6 +441,10 @@ l7r_connect_to_vm(struct l7r_req *r)
 	if (rc == 2)
 		return l7r_reply(r, 403, "The requested virtual machine is "
 		    "offline for maintenance");
+	if (rc == 3)	/* manual 4.3.6.2: its node is under maintenance */
+		return l7r_reply(r, 503, "The requested virtual machine is not "
+		    "available: VM %s is on node %s, which is blocked for "
+		    "maintenance, retry later", s.id, k);
 	db_exec(r->db, "UPDATE vm_runtimes SET real_user_id = $2 WHERE vm_id "
 	    "= $1", 2, s.id, db_fmt_int(k, r->auth.user_id));
 	r->slot->vm_id = s.vm;	/* the node cleans the row when we end */

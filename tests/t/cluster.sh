@@ -122,8 +122,22 @@ out=$(in_sw env -i PATH="$PATH" HOME="$H" QVDLOGIN=ann QVDPASSWORD=secret \
 	"$QVD_BIN/qvdclient" -h "10.9.0.1$L7" -n -l 2>&1)
 t_like "a new request through node$L7: the maintenance message" "$out" \
 	"Server is blocked"
-end_client
 t_like "node$L7 unblocked" "$(qa host unblock -f name="node$L7")" "1"
+t_ok "its health check says so" \
+	wait_for 10 sh -c "[ \"\$(ip netns exec $SW curl -sk -o /dev/null \
+	-w '%{http_code}' https://10.9.0.1$L7:8443/qvd/ping)\" = 200 ]"
+t_like "node$VMN, which runs ann's VM, blocked" \
+	"$(qa host block -f name="node$VMN")" "1"
+sleep 1
+t_ok "the session to it goes on" painted
+out=$(in_sw env -i PATH="$PATH" HOME="$H" DISPLAY="$DPY" QVDLOGIN=ann \
+	QVDPASSWORD=secret "$QVD_BIN/qvdclient" -h "10.9.0.1$L7" -n -s 1 2>&1)
+t_like "a new session to that VM, through node$L7: under maintenance" \
+	"$out" "VM 1 is on node node$VMN, which is blocked for maintenance"
+t_ok "the first session still goes on" painted
+t_like "node$VMN unblocked" "$(qa host unblock -f name="node$VMN")" "1"
+sleep 1
+end_client
 
 # --- a node killed: lost within 30 s, the VM starts elsewhere, same home ---
 in_vm() {	# VM $1's container: the command in its mount namespace
