@@ -28,6 +28,20 @@ one_line(char *s)
 	}
 }
 
+/* The server's notices (a FATAL as it goes down, too) go to the log,
+ * not onto a tool's terminal. */
+static void
+notice_to_log(void *arg, const char *msg)
+{
+	char line[512];
+
+	(void)arg;
+	str_copy(line, msg, sizeof(line));
+	str_trim(line);
+	one_line(line);
+	log_info("database: %s", line);
+}
+
 static int
 connect_once(struct db *db)
 {
@@ -78,11 +92,17 @@ connect_once(struct db *db)
 		db->pg = NULL;
 		return -1;
 	}
+	PQsetNoticeProcessor(db->pg, notice_to_log, NULL);
 	db->connected_ms = mono_ms();
 	db->generation++;
 	/* Timestamps are stored in UTC (upstream does the same). */
-	if (db_exec(db, "SET TIME ZONE 'UTC'", 0) == -1)
+	if (db_exec(db, "SET TIME ZONE 'UTC'", 0) == -1) {
+		str_fmt(db->err + strlen(db->err), sizeof(db->err) -
+		    strlen(db->err), " (the session closed as it began)");
+		PQfinish(db->pg);
+		db->pg = NULL;
 		return -1;
+	}
 	return 0;
 }
 
@@ -91,6 +111,16 @@ static int
 several_hosts(void)
 {
 	return strchr(conf_get("database.host"), ',') != NULL;
+}
+
+/* What a connection attempt meets while the members fail over: only a
+ * standby, or a session that died as it began. */
+static int
+failing_over(const char *err)
+{
+	return strstr(err, "read-only") != NULL ||
+	    strstr(err, "closed the connection") != NULL ||
+	    strstr(err, "terminating connection") != NULL;
 }
 
 /* Seconds a tool waits for a primary while the members fail over. */
@@ -113,7 +143,7 @@ db_open(char *err, size_t errsz)
 	int rc;
 
 	while ((rc = connect_once(db)) == -1 && several_hosts() &&
-	    strstr(db->err, "read-only") != NULL && mono_ms() < deadline)
+	    failing_over(db->err) && mono_ms() < deadline)
 		sleep_ms(250);
 	if (rc == -1) {
 		str_copy(err, db->err, errsz);
@@ -327,6 +357,18 @@ static int
 connection_lost(const struct db *db)
 {
 	return db->pg == NULL || PQstatus(db->pg) != CONNECTION_OK;
+}
+
+/*
+ * A read failed: if it was because the session died (the primary failed
+ * over), reconnect to the new one.  0 when the read may be tried again.
+ */
+int
+db_recover(struct db *db)
+{
+	if (!connection_lost(db))
+		return -1;	/* a real error: trying again changes nothing */
+	return reconnect_within(db, failover_wait_ms());
 }
 
 /*

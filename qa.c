@@ -411,6 +411,7 @@ static int
 open_db(struct qa *qa)
 {
 	char err[512];
+	int rc;
 
 	if ((qa->db = db_open(err, sizeof(err))) == NULL) {
 		if (qa->no_conf_file != NULL)
@@ -418,7 +419,10 @@ open_db(struct qa *qa)
 			    "FILE or set QVD_CONF)", err, qa->no_conf_file);
 		return qa_fail(qa, "%s", err);
 	}
-	switch (db_schema_present(qa->db)) {
+	/* (each read again once on a new primary if the session died) */
+	if ((rc = db_schema_present(qa->db)) == -1 && db_recover(qa->db) == 0)
+		rc = db_schema_present(qa->db);
+	switch (rc) {
 	case -1:
 		return qa_fail(qa, "cannot read the database: %s",
 		    db_error(qa->db));
@@ -426,7 +430,8 @@ open_db(struct qa *qa)
 		return qa_fail(qa, "the database has no QVD schema "
 		    "(run qvd-deploy-db)");
 	}
-	if (db_load_config(qa->db) == -1)
+	if (db_load_config(qa->db) == -1 && (db_recover(qa->db) == -1 ||
+	    db_load_config(qa->db) == -1))
 		return qa_fail(qa, "cannot read the configs table: %s",
 		    db_error(qa->db));
 	return 0;

@@ -462,6 +462,7 @@ struct db {
 struct db *db_open(char *err, size_t errsz);
 void	 db_close(struct db *);
 int	 db_ensure(struct db *);
+int	 db_recover(struct db *);
 struct pg_result *db_query(struct db *, const char *sql, int nparams, ...);
 struct pg_result *db_queryv(struct db *, const char *sql, int nparams,
 	    const char *const *params);

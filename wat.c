@@ -421,7 +421,8 @@ child(int fd, struct sockaddr_storage *ss, struct ssl_ctx_st *tls,
 		log_error("WAT: %s", err);
 		_exit(1);
 	}
-	db_load_config(db);
+	if (db_load_config(db) == -1 && db_recover(db) == 0)
+		db_load_config(db);	/* on the new primary */
 	serve(&c, db, t, addr, peer);
 	conn_close(&c);
 	db_close(db);
