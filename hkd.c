@@ -380,11 +380,24 @@ cluster_monitor(void)
 	buf_free(&lost);
 }
 
+/* The VMs with a handler here, as an int[] literal for a parameter. */
+static void
+handled_ids(struct buf *b)
+{
+	struct vm *v;
+
+	buf_adds(b, "{");
+	for (v = vmh_list(); v != NULL; v = v->next)
+		buf_printf(b, "%s%lld", b->len > 1 ? "," : "", v->info.id);
+	buf_adds(b, "}");
+}
+
 /* Start and stop commands addressed to this node. */
 static void
 vm_commands(void)
 {
 	struct pg_result *res;
+	struct buf busy = { NULL, 0, 0, 0 };
 	char h[24], ts[24];
 	int i;
 
@@ -396,10 +409,17 @@ vm_commands(void)
 	db_clear(res);
 	if (node.stopping || node.blocked)
 		return;		/* a blocked node starts nothing new */
+	/*
+	 * Not a VM whose last run here is still being cleaned up (a stray
+	 * container of a VM started again here): its start waits for that.
+	 */
+	handled_ids(&busy);
 	res = db_query(node.db, "UPDATE vm_runtimes SET vm_cmd = NULL, vm_state "
 	    "= 'starting', vm_state_ts = $2 WHERE host_id = $1 AND vm_cmd = "
-	    "'start' AND vm_state = 'stopped' RETURNING vm_id", 2, h,
-	    db_fmt_int(ts, wall_ms() / 1000));
+	    "'start' AND vm_state = 'stopped' AND vm_id <> ALL($3::int[]) "
+	    "RETURNING vm_id", 3, h, db_fmt_int(ts, wall_ms() / 1000),
+	    buf_str(&busy));
+	buf_free(&busy);
 	for (i = 0; res != NULL && i < db_ntuples(res); i++) {
 		log_info("vm %lld: stopped -> starting", db_int(res, i, 0));
 		vmh_start(&node, db_int(res, i, 0));

@@ -464,6 +464,7 @@ step(struct node *n, struct vm *v)
 	case VMP_DONE:
 		release(n, v);
 		forget(v);
+		n->recheck = 1;	/* a start may have waited for this */
 		break;
 	default:
 		break;

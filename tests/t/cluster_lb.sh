@@ -68,6 +68,9 @@ qa config set l7r.loadbalancer.plugin.default.weight.ram=10 \
 	l7r.loadbalancer.plugin.default.weight.cpu=1 >/dev/null
 connect_range 61 75
 s=$(spread 61 75)
+# (then the nodes idle again: their idle CPU weighs in the next round)
+wait_for 120 row_is "SELECT count(*) FROM vm_runtimes WHERE vm_state = \
+	'running'" 75
 t_is "RAM weighed: node2 gets none of the next 15 ($s)" \
 	"$(on_node 2 61 75)" 0
 qa config set l7r.loadbalancer.plugin.default.weight.ram=0 >/dev/null
