@@ -232,13 +232,18 @@ record_error(struct db *db, PGresult *res)
 	str_trim(db->err);
 }
 
-/* A query with text parameters; NULL on failure (db_error says why). */
+/*
+ * A query with text parameters; NULL on failure (db_error says why).
+ * A statement of its own (outside BEGIN ... COMMIT) that lost a
+ * serialization conflict did nothing: it is simply sent again.
+ */
 struct pg_result *
 db_queryv(struct db *db, const char *sql, int nparams,
     const char *const *params)
 {
 	PGresult *res;
 	ExecStatusType st;
+	int alone, tries = 0;
 
 	db->sqlstate[0] = '\0';
 	if (db->pg == NULL) {
@@ -246,14 +251,21 @@ db_queryv(struct db *db, const char *sql, int nparams,
 		    sizeof(db->err));
 		return NULL;
 	}
-	db->nqueries++;
-	res = PQexecParams(db->pg, sql, nparams, NULL, params, NULL,
-	    NULL, 0);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return res;
-	record_error(db, res);
-	PQclear(res);
+	alone = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
+	for (;;) {
+		db->nqueries++;
+		res = PQexecParams(db->pg, sql, nparams, NULL, params, NULL,
+		    NULL, 0);
+		st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+			return res;
+		record_error(db, res);
+		PQclear(res);
+		if (!alone || !db_retryable(db) || ++tries >= 10)
+			break;
+		log_debug("statement conflict (%s); sent again", db->sqlstate);
+		sleep_ms(2 + (int)(random() % (10 * tries)));
+	}
 	if (PQstatus(db->pg) != CONNECTION_OK)
 		log_warn("lost the database connection: %s", db->err);
 	else

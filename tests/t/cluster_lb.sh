@@ -50,8 +50,11 @@ t_ok "the L7Rs that placed them were all three (HAProxy round robin)" \
 t_ok "they start (without X sessions: the client went away)" \
 	wait_for 180 row_is "SELECT count(*) FROM vm_runtimes WHERE \
 	vm_state = 'running' AND vm_id <= 60" 60
-t_ok "no session is left behind" wait_for 20 row_is "SELECT count(*) FROM \
-	vm_runtimes WHERE vm_id <= 60 AND user_state <> 'disconnected'" 0
+wait_for 60 row_is "SELECT count(*) FROM vm_runtimes WHERE vm_id <= 60 AND \
+	user_state <> 'disconnected'" 0
+t_is "no session is left behind" "$(q "SELECT string_agg(vm_id || ' ' || \
+	user_state || ' ' || coalesce(l7r_pid::text, '-'), ', ') FROM \
+	vm_runtimes WHERE vm_id <= 60 AND user_state <> 'disconnected'")" ""
 t_is "and no X session was started for nobody (VM 1's agent says)" \
 	"$(in_node 1 curl -s -m 5 "http://$(q "SELECT ip FROM vms WHERE \
 	id = 1"):3030/vma/x_state" | tr -d '\r\n')" '"stopped"'
