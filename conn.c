@@ -3,11 +3,13 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -547,6 +549,29 @@ tcp_peer(const struct sockaddr_storage *ss, unsigned char addr[16], char *txt,
 		memcpy(addr + 12, &s4->sin_addr, 4);
 		inet_ntop(AF_INET, &s4->sin_addr, txt, (socklen_t)txtsz);
 	}
+}
+
+/* A socket connected to a Unix address, abstract when `abstract`. */
+int
+unix_connect(const char *path, int abstract)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (str_copy(sa.sun_path + abstract, path, sizeof(sa.sun_path) -
+	    (size_t)abstract) == -1)
+		return errno = ENAMETOOLONG, -1;
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    (size_t)abstract + strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, len) == 0)
+		return fd;
+	close(fd);
+	return -1;
 }
 
 /* Listen on addr ("*" for every address) and port. */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* files.c -- file system helpers: rm -rf within one file system, mkdir -p,
- * is it a directory. */
+ * is it a directory, the "qvd-<id>" run directories of VMs. */
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "qvd.h"
@@ -56,4 +58,22 @@ fs_is_dir(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* fn(id) for every entry "qvd-<id>" of dir (a hypervisor's run files). */
+void
+fs_each_vm_dir(const char *dir, void (*fn)(long long))
+{
+	DIR *d;
+	struct dirent *de;
+	long long id;
+	const char *why;
+
+	if (dir == NULL || (d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "qvd-", 4) == 0 &&
+		    num_parse(de->d_name + 4, 1, 1LL << 31, &id, &why) == 0)
+			fn(id);
+	closedir(d);
 }

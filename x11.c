@@ -143,29 +143,6 @@ bad:
 	return -1;
 }
 
-/* A socket connected to a Unix address, abstract when `abstract`. */
-static int
-unix_connect(const char *path, int abstract)
-{
-	struct sockaddr_un sa;
-	socklen_t len;
-	int fd;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (str_copy(sa.sun_path + abstract, path, sizeof(sa.sun_path) -
-	    (size_t)abstract) == -1)
-		return errno = ENAMETOOLONG, -1;
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    (size_t)abstract + strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, len) == 0)
-		return fd;
-	close(fd);
-	return -1;
-}
-
 /* This machine's display: its path, or Linux's abstract socket, then the file. */
 int
 x11_connect_local(const struct x11_where *w, char *err, size_t errsz)
