@@ -43,7 +43,7 @@ VMA_OBJS = vma xsession provision hook proc nx daemon $(CORE)
 WAT_OBJS = wat watauth watpage watform watact watjob watkeep throttle proc daemon \
 	   $(ADMIN)
 CLIENT_OBJS = client l7rclient certstore x11 relay nx proc $(CORE)
-NODE_OBJS = hkd fence proxyproto vmh lxc net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
+NODE_OBJS = hkd fence proxyproto vmh lxc kvm qmp dhcp net job vmarpc hostload proc daemon l7r l7rfront l7rreq l7rsession \
 	    throttle auth ldap relay lb admin vmctl $(DBCORE)
 
 PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient qvd-wat

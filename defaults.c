@@ -78,6 +78,8 @@ const struct conf_default conf_defaults[] = {
 	P("path.storage.rootfs", "${path.storage.btrfs.root}/rootfs",
 	    "LXC root mount points."),
 	P("path.run.lxc", "${path.run}/lxc", "Generated LXC configurations."),
+	P("path.run.kvm", "${path.run}/kvm", "Each KVM VM's pid file and "
+	    "QMP socket."),
 	P("path.l7r.ssl", "${path.run}/l7r/ssl", "L7R certificate directory."),
 	P("path.l7r.ssl.key", "${path.l7r.ssl}/key.pem", "L7R private key."),
 	P("path.l7r.ssl.cert", "${path.l7r.ssl}/cert.pem", "L7R certificate."),
@@ -102,7 +104,8 @@ const struct conf_default conf_defaults[] = {
 	R("path.client.pixmaps", "pixmaps", "Client pixmaps."),
 
 	G("External commands"),
-	C("command.kvm", "kvm", "QEMU system emulator."),
+	C("command.kvm", "qemu-system-x86_64", "QEMU system emulator (not "
+	    "Debian's kvm wrapper: the node chooses KVM or TCG itself)."),
 	C("command.kvm-img", "qemu-img", "QEMU image tool."),
 	C("command.nxagent", "/usr/bin/nxagent", "NX agent (inside VMs)."),
 	C("command.nxproxy", "/usr/bin/nxproxy", "NX proxy (clients)."),
@@ -413,6 +416,8 @@ const struct conf_default conf_defaults[] = {
 	B("vm.overlay.persistent", "0", "Keep overlays across restarts."),
 	B("vm.kvm.virtio", "1", "Use virtio for disks and network."),
 	I("vm.kvm.cpus", "2", 1, 256, "Virtual CPUs of KVM VMs."),
+	E("vm.kvm.accel", "auto", "auto|kvm|tcg", "KVM acceleration: auto "
+	    "probes once whether KVM really runs a guest, else TCG."),
 	I("vm.kvm.home.drive.index", "1", 0, 16, "Drive index of the home disk."),
 	B("vm.vnc.redirect", "0", "Enable KVM's VNC server."),
 	S("vm.vnc.opts", "", "Extra VNC options."),

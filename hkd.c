@@ -188,12 +188,20 @@ check_hypervisor(void)
 {
 	const char *hv = conf_get("vm.hypervisor");
 
+	char err[512];
+
 	if (strcmp(hv, "lxc") == 0) {
 		node.hv = &hv_lxc;
 		return 0;
 	}
-	return check_fail("vm.hypervisor = %s is not supported by this node "
-	    "yet; set vm.hypervisor = lxc%s", hv, "");
+	if (strcmp(hv, "kvm") == 0) {
+		node.hv = &hv_kvm;
+		if (kvm_init(node.address, err, sizeof(err)) == -1)
+			return check_fail("%s%s", err, "");
+		return 0;
+	}
+	return check_fail("vm.hypervisor = %s is not supported by this node; "
+	    "set vm.hypervisor = kvm or lxc%s", hv, "");
 }
 
 static int
@@ -560,24 +568,6 @@ sweep_images(void)
 
 /* ---- startup: what was left running before we (re)started ---- */
 
-/* fn(vm id) for every container of ours in path.run.lxc. */
-static void
-each_container(void (*fn)(long long))
-{
-	DIR *d;
-	struct dirent *de;
-	long long id;
-	const char *why;
-
-	if ((d = opendir(conf_get("path.run.lxc"))) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (str_has_prefix(de->d_name, "qvd-") &&
-		    num_parse(de->d_name + 4, 1, 1LL << 31, &id, &why) == 0)
-			fn(id);
-	closedir(d);
-}
-
 /* A container no row accounts for. */
 static void
 reap_if_stray(long long id)
@@ -601,7 +591,7 @@ adopt_or_clean(void)
 		vmh_adopt(&node, id, db_val(res, i, 1), node.hv->running(id));
 	}
 	db_clear(res);
-	each_container(reap_if_stray);
+	node.hv->each(reap_if_stray);
 }
 
 /* ---- fencing: the lease ran out ---- */
@@ -637,7 +627,7 @@ fenced(void)
 	if (mono_ms() < next_sweep)
 		return;
 	next_sweep = mono_ms() + 1000;
-	each_container(kill_container);
+	node.hv->each(kill_container);
 }
 
 /* ---- the loop ---- */
@@ -711,19 +701,22 @@ static void
 loop(const char *cfile)
 {
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, 0 };
-	struct pollfd pfd[3];
-	int was_stopping = 0;
+	struct pollfd *pfd = NULL;
+	int was_stopping = 0, nvm, sig_fd = sig_pipe_init(sigs);
 	unsigned listened = node.db->generation;	/* main() listened */
 
-	pfd[0].fd = sig_pipe_init(sigs);
-	pfd[0].events = POLLIN;
 	for (;;) {
+		pfd = xreallocarray(pfd, (size_t)vmh_count() + 3, sizeof(*pfd));
+		pfd[0].fd = sig_fd;
+		pfd[0].events = POLLIN;
 		pfd[1].fd = node.l7r_fd != -1 ? node.l7r_notify[0] : -1;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
 		pfd[2].fd = db_socket(node.db);
 		pfd[2].events = POLLIN;
-		poll(pfd, 3, job_next_timeout(TICK_MS));
+		nvm = vmh_pollfds(pfd + 3, vmh_count());
+		poll(pfd, 3 + (nfds_t)nvm, job_next_timeout(TICK_MS));
+		vmh_pollfds_done(pfd + 3, nvm);
 		handle_signals(cfile);
 		l7r_reap(&node);
 		fenced();
@@ -761,9 +754,12 @@ loop(const char *cfile)
 			sweep_images();
 		job_poll();
 		vmh_tick(&node);
+		dhcp_sync(vmh_list());
 		if (node.stopping && vmh_empty())
 			break;
 	}
+	free(pfd);
+	dhcp_stop();
 }
 
 /*

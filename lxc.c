@@ -238,7 +238,7 @@ lxc_log_tail(const struct lxc_paths *p, char *out, size_t outsz)
 }
 
 /* The container's init pid from lxc-info, 0 if it is not running. */
-pid_t
+static pid_t
 lxc_running(long long vm_id)
 {
 	char name[32], out[256], dir[4200], *p;
@@ -408,7 +408,7 @@ kept(const char *di, char *const *keep, size_t nkeep)
  * One whose lock is held (being unpacked or cleaned elsewhere) is left
  * for the next sweep.
  */
-void
+static void
 lxc_forget_images(char *const *keep, size_t nkeep)
 {
 	const char *basefs = conf_get("path.storage.basefs");
@@ -443,7 +443,14 @@ lxc_forget_images(char *const *keep, size_t nkeep)
 	closedir(d);
 }
 
+/* fn(vm id) for every container of ours in path.run.lxc. */
+static void
+lxc_each(void (*fn)(long long))
+{
+	fs_each_vm_dir(conf_get("path.run.lxc"), fn);
+}
+
 const struct hypervisor hv_lxc = {
 	"lxc", lxc_start, lxc_stop, lxc_kill, lxc_cleanup, lxc_alive,
-	lxc_running, lxc_forget_images
+	lxc_running, lxc_forget_images, lxc_each
 };

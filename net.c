@@ -82,3 +82,18 @@ net_link_del(const char *name, char *err, size_t errsz)
 		return 0;
 	return ip_cmd(err, errsz, "link", "del", name, NULL, NULL, NULL, NULL);
 }
+
+/* A tap device for a KVM VM, a port of the bridge, up. */
+int
+net_tap_add(const char *name, const char *bridge, char *err, size_t errsz)
+{
+	if (ip_cmd(err, errsz, "tuntap", "add", "dev", name, "mode", "tap",
+	    NULL) == -1)
+		return -1;
+	if (ip_cmd(err, errsz, "link", "set", name, "master", bridge, "up",
+	    NULL) == -1) {
+		net_link_del(name, err + strlen(err), errsz - strlen(err));
+		return -1;
+	}
+	return 0;
+}

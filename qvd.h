@@ -69,11 +69,12 @@ void	 buf_free(struct buf *);
 const char *buf_str(const struct buf *);
 
 /* ------------------------------------------------------------------ */
-/* files.c -- rm -rf (one file system), mkdir -p, is_dir */
+/* files.c -- rm -rf (one file system), mkdir -p, is_dir, VM run dirs */
 
 int	 fs_remove_tree(const char *path);
 int	 fs_mkdirs(const char *path, mode_t mode);
 int	 fs_is_dir(const char *path);
+void	 fs_each_vm_dir(const char *dir, void (*fn)(long long));
 
 /* ------------------------------------------------------------------ */
 /* base64.c -- RFC 4648 base64 */
@@ -390,6 +391,7 @@ int	 tcp_connect(const char *host, const char *port, int timeout_ms,
 	    char *err, size_t errsz);
 int	 tcp_listen(const char *addr, const char *port, int backlog,
 	    char *err, size_t errsz);
+int	 unix_connect(const char *path, int abstract);
 int	 fd_nonblock(int fd, int on);
 int	 fd_cloexec(int fd);
 struct sockaddr_storage;
@@ -1021,9 +1023,11 @@ int	 net_ensure_bridge(const struct ipnet *, const char *address,
 	    int *created, char *err, size_t errsz);
 void	 net_vm_iface(long long vm_id, char *out, size_t outsz);
 int	 net_link_del(const char *, char *err, size_t errsz);
+int	 net_tap_add(const char *name, const char *bridge, char *err,
+	    size_t errsz);
 
 /* ------------------------------------------------------------------ */
-/* lxc.c (and later others) -- hypervisors behind one table */
+/* lxc.c, kvm.c -- hypervisors behind one table */
 
 struct vm_info {		/* what a hypervisor needs to run a VM */
 	long long	 id;
@@ -1039,6 +1043,9 @@ struct vm_info {		/* what a hypervisor needs to run a VM */
 	char		 ip[16];
 	char		 mac[24];
 	char		 iface[16];	/* host side of its interface */
+	char		 kernel[512];	/* KVM direct boot: DI or OSF */
+	char		 initrd[512];	/* properties kvm.kernel, ... */
+	char		 append[512];
 };
 
 struct hypervisor {
@@ -1055,11 +1062,19 @@ struct hypervisor {
 	pid_t		(*running)(long long vm_id);
 	/* drop what the node keeps of disk images not in keep (basefs) */
 	void		(*forget_images)(char *const *keep, size_t nkeep);
+	/* fn(id) for every VM of ours this node's run directory holds */
+	void		(*each)(void (*fn)(long long));
 };
 
 extern const struct hypervisor hv_lxc;
-pid_t	 lxc_running(long long vm_id);
-void	 lxc_forget_images(char *const *keep, size_t nkeep);
+extern const struct hypervisor hv_kvm;
+int	 kvm_init(const char *node_address, char *err, size_t errsz);
+
+/* qmp.c -- QEMU's monitor protocol, one connection at a time */
+int	 qmp_open(const char *path, int timeout_ms, char *err, size_t errsz);
+int	 qmp_execute(const char *command, int timeout_ms, char *reply,
+	    size_t replysz, char *err, size_t errsz);
+void	 qmp_close(void);
 
 /* ------------------------------------------------------------------ */
 /* hkd.c -- the node daemon; vmh.c -- its VMs */
@@ -1100,7 +1115,8 @@ struct vm {
 	const struct hypervisor *hv;
 	enum vm_phase	 phase;
 	char		 db_state[16];	/* vm_runtimes.vm_state as we left it */
-	pid_t		 pid;		/* the container's init */
+	pid_t		 pid;		/* the container's init, or qemu */
+	int		 pidfd;		/* readable when pid ends; -1 */
 	struct job	 job;
 	long long	 since;		/* mono_ms() of the phase change */
 	long long	 next_ping;
@@ -1134,6 +1150,14 @@ int	 vmh_rpc(long long id, const char *method, const char *query);
 void	 vmh_restart(struct node *, long long id);
 void	 vmh_stop_all(struct node *);
 int	 vmh_empty(void);
+struct pollfd;
+int	 vmh_pollfds(struct pollfd *, int max);
+void	 vmh_pollfds_done(const struct pollfd *, int n);
+
+/* dhcp.c -- dnsmasq, the VMs' DHCP server, supervised by the node */
+
+void	 dhcp_sync(const struct vm *list);
+void	 dhcp_stop(void);
 
 /* ------------------------------------------------------------------ */
 /* tty.c -- questions asked on the controlling terminal */

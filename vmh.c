@@ -3,6 +3,9 @@
  * starting -> running -> stopping -> (zombie) -> stopped, each step a
  * job, each change of vm_state one guarded UPDATE. */
 
+#include <sys/syscall.h>
+
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +74,18 @@ secs(const char *key, long long dflt)
 	return conf_int(key, dflt);
 }
 
+/* internal.hkd.<hv>.timeout.on_state.<what>, "%s" in what = the hv. */
+static long long
+hv_secs(const struct vm *v, const char *what, long long dflt)
+{
+	char fmt[160], key[200];
+
+	str_fmt(fmt, sizeof(fmt), "internal.hkd.%s.timeout.on_state.%s",
+	    v->hv->name, what);
+	str_fmt(key, sizeof(key), fmt, v->hv->name);
+	return conf_int(key, dflt);
+}
+
 /* A guarded change of vm_state; 0 rows means the VM is not ours now. */
 static int
 db_state(struct node *n, struct vm *v, const char *to)
@@ -132,7 +147,7 @@ job_wait_vma(void *arg, char *out, size_t outsz)
 		    == 0)
 			return 0;
 		if (v->pid > 0 && !v->hv->alive(&v->info, v->pid)) {
-			str_copy(out, "the container stopped before its VMA "
+			str_copy(out, "the VM stopped before its VMA "
 			    "answered", outsz);
 			return -1;
 		}
@@ -164,8 +179,8 @@ job_hv_stop(void *arg, char *out, size_t outsz)
 {
 	struct vm *v = arg;
 
-	return v->hv->stop(&v->info, (int)secs("internal.hkd.lxc.timeout."
-	    "on_state.stopping.stop.waiting_for_lxc", 120), out, outsz);
+	return v->hv->stop(&v->info, (int)hv_secs(v, "stopping.stop."
+	    "waiting_for_%s", 120), out, outsz);
 }
 
 static int
@@ -197,23 +212,58 @@ fail_start(struct node *n, struct vm *v, const char *why)
 	enter(n, v, VMP_KILL);
 }
 
+/* Its pid, watched (a pidfd: its end wakes the loop at once). */
+static void
+watch_pid(struct vm *v, pid_t pid)
+{
+	v->pid = pid;
+	if (v->pidfd >= 0)
+		close(v->pidfd);
+	v->pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	fence_track(pid);
+}
+
+/* "PID [SERIAL_PORT [VNC_PORT]]" from the hypervisor's start. */
+static int
+parse_started(const char *out, long long *pid, long long *serial,
+    long long *vnc)
+{
+	char buf[128], *f[3], *save = NULL;
+	const char *why;
+	int n = 0;
+
+	*serial = *vnc = 0;
+	str_copy(buf, out, sizeof(buf));
+	for (f[n] = strtok_r(buf, " ", &save); f[n] != NULL && n < 2;
+	    f[n] = strtok_r(NULL, " ", &save))
+		n++;
+	if (f[n] != NULL)
+		n++;
+	if (n < 1 || num_parse(f[0], 2, 1 << 22, pid, &why) == -1)
+		return -1;
+	if ((n > 1 && num_parse(f[1], 0, 65535, serial, &why) == -1) ||
+	    (n > 2 && num_parse(f[2], 0, 65535, vnc, &why) == -1))
+		return -1;
+	return 0;
+}
+
 static void
 started(struct job *j, int ok, const char *out)
 {
 	struct vm *v = j->ctx;
 	struct node *n = the_node;
-	char id[24], pid[24];
-	long long p;
-	const char *why;
+	char id[24], pid[24], serial[24], vnc[24];
+	long long p, sp, vp;
 
-	if (!ok || num_parse(out, 2, 1 << 22, &p, &why) == -1) {
+	if (!ok || parse_started(out, &p, &sp, &vp) == -1) {
 		fail_start(n, v, ok ? "no pid from the hypervisor" : out);
 		return;
 	}
-	v->pid = (pid_t)p;
-	fence_track(v->pid);
-	db_exec(n->db, "UPDATE vm_runtimes SET vm_pid = $2 WHERE vm_id = $1",
-	    2, db_fmt_int(id, v->info.id), db_fmt_int(pid, p));
+	watch_pid(v, (pid_t)p);
+	db_exec(n->db, "UPDATE vm_runtimes SET vm_pid = $2, vm_serial_port = "
+	    "$3, vm_vnc_port = $4 WHERE vm_id = $1", 4, db_fmt_int(id,
+	    v->info.id), db_fmt_int(pid, p), sp ? db_fmt_int(serial, sp) : NULL,
+	    vp ? db_fmt_int(vnc, vp) : NULL);
 	if (v->stop_asked) {
 		enter(n, v, VMP_STOP);
 		return;
@@ -299,7 +349,7 @@ stopped(struct job *j, int ok, const char *out)
 	struct vm *v = j->ctx;
 
 	if (!ok)
-		log_warn("vm %lld: lxc-stop: %s", v->info.id, out);
+		log_warn("vm %lld: stop: %s", v->info.id, out);
 	enter(the_node, v, ok ? VMP_CLEANUP : VMP_KILL);
 }
 
@@ -321,8 +371,8 @@ cleaned(struct job *j, int ok, const char *out)
 	if (!ok) {
 		log_error("vm %lld: cleanup failed (%s); retrying", v->info.id,
 		    out);
-		v->retry_at = mono_ms() + secs("internal.hkd.lxc.timeout."
-		    "on_state.zombie.reap.delaying", 60) * 1000;
+		v->retry_at = mono_ms() + hv_secs(v, "zombie.reap.delaying", 60)
+		    * 1000;
 		return;
 	}
 	enter(the_node, v, VMP_DONE);
@@ -366,6 +416,8 @@ forget(struct vm *v)
 	struct vm **pp;
 
 	fence_untrack(v->pid);
+	if (v->pidfd >= 0)
+		close(v->pidfd);
 	for (pp = &vms; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == v) {
 			*pp = v->next;
@@ -407,7 +459,7 @@ step(struct node *n, struct vm *v)
 		break;
 	case VMP_RUNNING:
 		if (!v->hv->alive(&v->info, v->pid)) {
-			log_warn("vm %lld: the container stopped by itself",
+			log_warn("vm %lld: the VM stopped by itself",
 			    v->info.id);
 			enter(n, v, VMP_CLEANUP);
 		} else if (v->stop_asked || n->stopping)
@@ -439,8 +491,7 @@ step(struct node *n, struct vm *v)
 			    rpc_done, v);
 			return;
 		}
-		t = (int)secs("internal.hkd.lxc.timeout.on_state.stopping."
-		    "shutdown.waiting_for_lxc", 180);
+		t = (int)hv_secs(v, "stopping.shutdown.waiting_for_%s", 180);
 		if (mono_ms() - v->since > t * 1000LL) {
 			log_warn("vm %lld: did not power off in %d s", v->info.id,
 			    t);
@@ -448,7 +499,7 @@ step(struct node *n, struct vm *v)
 		}
 		break;
 	case VMP_STOP:
-		job_start(&v->job, "lxc-stop", 10 * 60 * 1000, job_hv_stop, v,
+		job_start(&v->job, "stop", 10 * 60 * 1000, job_hv_stop, v,
 		    stopped, v);
 		break;
 	case VMP_KILL:
@@ -491,10 +542,18 @@ new_vm(struct node *n, long long id)
 
 	v->info.id = id;
 	v->hv = n->hv;
+	v->pidfd = -1;
 	v->next = vms;
 	vms = v;
 	return v;
 }
+
+/* KVM's direct boot: the DI's property, else the OSF's, else none. */
+#define BOOT_PROP(k) "coalesce((SELECT value FROM di_properties WHERE di_id = " \
+	"d.id AND key = '" k "'), (SELECT value FROM osf_properties WHERE " \
+	"osf_id = v.osf_id AND key = '" k "'), '')"
+#define BOOT_PROPS BOOT_PROP("kvm.kernel") ", " BOOT_PROP("kvm.initrd") ", " \
+	BOOT_PROP("kvm.append")
 
 /*
  * What the hypervisor needs, from the database.  current: the DI it runs
@@ -510,13 +569,14 @@ load_info(struct node *n, struct vm *v, int current, char *err, size_t errsz)
 	res = db_query(n->db, current ?
 	    "SELECT v.name, v.user_id, u.login, v.osf_id, v.ip, o.memory, "
 	    "coalesce(o.user_storage_size, 0), o.use_overlay, d.id, d.path, "
-	    "v.di_tag FROM vms v JOIN users u ON u.id = v.user_id JOIN osfs o "
-	    "ON o.id = v.osf_id JOIN vm_runtimes r ON r.vm_id = v.id LEFT JOIN "
-	    "dis d ON d.id = r.current_di_id WHERE v.id = $1" :
+	    "v.di_tag, " BOOT_PROPS " FROM vms v JOIN users u ON u.id = "
+	    "v.user_id JOIN osfs o ON o.id = v.osf_id JOIN vm_runtimes r ON "
+	    "r.vm_id = v.id LEFT JOIN dis d ON d.id = r.current_di_id WHERE v.id "
+	    "= $1" :
 	    "SELECT v.name, v.user_id, u.login, v.osf_id, v.ip, o.memory, "
 	    "coalesce(o.user_storage_size, 0), o.use_overlay, d.id, d.path, "
-	    "v.di_tag FROM vms v JOIN users u ON u.id = v.user_id JOIN osfs o "
-	    "ON o.id = v.osf_id LEFT JOIN LATERAL (SELECT d.id, d.path FROM dis "
+	    "v.di_tag, " BOOT_PROPS " FROM vms v JOIN users u ON u.id = "
+	    "v.user_id JOIN osfs o ON o.id = v.osf_id LEFT JOIN LATERAL (SELECT d.id, d.path FROM dis "
 	    "d JOIN di_tags t ON t.di_id = d.id WHERE d.osf_id = v.osf_id AND "
 	    "t.tag = v.di_tag ORDER BY d.id DESC LIMIT 1) d ON true WHERE v.id "
 	    "= $1", 1, db_fmt_int(id, v->info.id));
@@ -539,6 +599,9 @@ load_info(struct node *n, struct vm *v, int current, char *err, size_t errsz)
 	v->info.use_overlay = strcmp(db_val(res, 0, 7), "t") == 0;
 	v->info.di_id = db_int(res, 0, 8);
 	str_copy(v->info.di_path, db_val(res, 0, 9), sizeof(v->info.di_path));
+	str_copy(v->info.kernel, db_val(res, 0, 11), sizeof(v->info.kernel));
+	str_copy(v->info.initrd, db_val(res, 0, 12), sizeof(v->info.initrd));
+	str_copy(v->info.append, db_val(res, 0, 13), sizeof(v->info.append));
 	if (db_isnull(res, 0, 8))
 		str_fmt(err, errsz, "no disk image of its OSF is tagged '%s'",
 		    db_val(res, 0, 10));
@@ -606,8 +669,7 @@ vmh_adopt(struct node *n, long long id, const char *db_state_now, pid_t pid)
 		net_vm_iface(id, v->info.iface, sizeof(v->info.iface));
 		log_warn("vm %lld: %s; cleaning it up", id, err);
 	}
-	v->pid = pid;
-	fence_track(pid);
+	watch_pid(v, pid);
 	v->since = mono_ms();
 	if (pid > 0 && v->info.di_id != 0) {
 		log_info("vm %lld: found running (pid %d); checking its VMA", id,
@@ -687,6 +749,43 @@ vmh_stop_all(struct node *n)
 	for (v = vms; v != NULL; v = v->next)
 		if (!v->stop_asked)
 			vmh_stop(n, v->info.id);
+}
+
+/* The pidfds of the VMs' processes, for the loop's poll(); how many. */
+int
+vmh_pollfds(struct pollfd *pfd, int max)
+{
+	struct vm *v;
+	int n = 0;
+
+	for (v = vms; v != NULL && n < max; v = v->next)
+		if (v->pidfd >= 0) {
+			pfd[n].fd = v->pidfd;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+			n++;
+		}
+	return n;
+}
+
+/* After poll(): a VM whose process ended is looked at now. */
+void
+vmh_pollfds_done(const struct pollfd *pfd, int n)
+{
+	struct vm *v;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		for (v = vms; v != NULL; v = v->next)
+			if (v->pidfd == pfd[i].fd) {
+				log_info("vm %lld: its process (pid %d) ended",
+				    v->info.id, (int)v->pid);
+				close(v->pidfd);
+				v->pidfd = -1;
+			}
+	}
 }
 
 int
