@@ -16,6 +16,18 @@ test_image() {
 	echo "$img"
 }
 
+# The same image for KVM (a qcow2) and the kernel and initramfs that boot
+# it (tests/kvm-kernel) in $QVD_BIN/kvm-kernel/; prints the image's path.
+kvm_test_image() {
+	img="$QVD_BIN/test-image.qcow2"
+	if [ ! -s "$img" ] || [ "$QVD_BIN/qvd-vma" -nt "$img" ] ||
+	    [ "$QVD_TOP/tests/mkimage" -nt "$img" ]; then
+		sh "$QVD_TOP/tests/mkimage" "$img" "$QVD_BIN" >&2 || return 1
+	fi
+	sh "$QVD_TOP/tests/kvm-kernel" "$QVD_BIN/kvm-kernel" >&2 || return 1
+	echo "$img"
+}
+
 # node.conf for node1, the farm's settings, the namespace.
 node_setup() {
 	mkdir -p "$STORAGE/staging" "$QVD_WORK/run"
