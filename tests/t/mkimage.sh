@@ -5,7 +5,9 @@
 # sources), qa di add takes it, and a VM started from it through the L7R
 # shows its desktop on the user's screen: the window manager, the panel
 # and a terminal, seen inside the session and on the user's display, and
-# kept as a screenshot (QVD_ARTIFACTS/desktop.png).
+# kept as a screenshot (QVD_ARTIFACTS/desktop.png).  Then the same desktop
+# for KVM (-t kvm, a qcow2 that boots itself through extlinux) on a KVM
+# node: its VMA answers at its DHCP address and its desktop is painted.
 . "$QVD_TOP/tests/lib/tap.sh"
 . "$QVD_TOP/tests/lib/node.sh"
 . "$QVD_TOP/tests/lib/desktop.sh"
@@ -90,4 +92,48 @@ t_ok "with a picture on it, not one colour" \
 kill -TERM "$CPID"
 wait "$CPID"
 t_is "and qvdclient disconnects: exit 0" "$?" 0
+
+# --- the same desktop for KVM: a bootable qcow2 ---
+KIMG=$QVD_WORK/desktop.qcow2
+t_is "-t kvm wants a .qcow2" "$(mk -t kvm -o "$IMG" 2>&1; echo $?)" \
+	"qvd-mkimage: -o $IMG: a KVM image is a .qcow2
+1"
+mk -t kvm -c "$CACHE" -o "$KIMG" 2>"$QVD_WORK/mkimage-kvm.log"
+t_is "qvd-mkimage -t kvm builds it" "$?:$(test -s "$KIMG"; echo $?)" 0:0
+sed 's/^/# /' "$QVD_WORK/mkimage-kvm.log"
+boot_sector() {	# the image's format, its MBR's text and partition table
+	qemu-img info "$KIMG" | grep '^file format'
+	qemu-img dd -f qcow2 -O raw bs=512 count=1 if="$KIMG" of="$QVD_WORK/mbr"
+	strings "$QVD_WORK/mbr"
+	sfdisk -d "$QVD_WORK/mbr" 2>/dev/null
+}
+t_like "a qcow2 with a partition table and extlinux in its MBR" \
+	"$(boot_sector | tr '\n' ' ')" \
+	"file format: qcow2.*Missing operating system.*start= *2048,.*bootable"
+stop_node
+in_ns ip addr add 10.3.15.2/32 dev lo	# the node's own address
+qa config set vm.hypervisor=kvm vm.kvm.cpus=2 >/dev/null
+qa osf add name=kdesk memory=1024 user_storage_size=256 >/dev/null
+t_like "qa di add takes it" "$(qa di add path="$KIMG" osf=kdesk)" \
+	"^DI added with id 2"
+qa vm add name=ann-kvm user=ann osf=kdesk >/dev/null
+kvm_id=$(q "SELECT id FROM vms WHERE name = 'ann-kvm'")
+start_node
+qa vm start -f name=ann-kvm >/dev/null
+t_ok "the VM boots its own kernel (no kvm.kernel property) to running" \
+	wait_for 240 vm_state_is "$kvm_id" running
+t_is "its VMA answers at the address the node's DHCP gave it" \
+	"$(in_ns curl -s -m 5 "http://$(q "SELECT ip FROM vms WHERE id =
+	$kvm_id"):3030/vma/ping" | tr -d '\r')" "null"
+VM=$kvm_id
+T0=$(ms_now)
+client_on "$D" -g 1024x768
+kvm_painted() { painted "$D" || ! kill -0 "$CPID" 2>/dev/null; }
+wait_for 180 kvm_painted
+t_ok "its desktop's panel is painted on the user's screen" painted "$D"
+echo "# time to desktop of the KVM VM (TCG here), from the client's start: $(($(ms_now) - T0)) ms"
+kill -TERM "$CPID"
+wait "$CPID"
+qa vm stop -f name=ann-kvm >/dev/null
+t_ok "and it stops" wait_for 120 vm_state_is "$kvm_id" stopped
 t_done
