@@ -18,16 +18,6 @@ qa vm add name=vm bulk=10 user=ann osf=desk >/dev/null
 start_node
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
-time_start() {	# VM id: ms from qa vm start to running
-	t0=$(now_ms)
-	qa vm start -f id="$1" >/dev/null
-	while ! vm_state_is "$1" running; do sleep 0.01; done
-	echo $(($(now_ms) - t0))
-}
-stop_vm() {
-	qa vm stop -f id="$1" >/dev/null
-	wait_for 60 vm_state_is "$1" stopped
-}
 
 time_start 1 >/dev/null	# the DI gets unpacked once
 stop_vm 1

@@ -61,3 +61,15 @@ big_farm() {
 	   INSERT INTO vm_counters (vm_id) SELECT id FROM vms;
 	   ANALYZE" >/dev/null
 }
+
+# time_start ID: ms from qa vm start to running (node benches).
+time_start() {
+	_t0=$(now_ms)
+	qa vm start -f id="$1" >/dev/null
+	while ! vm_state_is "$1" running; do sleep 0.01; done
+	echo $(($(now_ms) - _t0))
+}
+stop_vm() {	# ID: stopped again (up to 120 s)
+	qa vm stop -f id="$1" >/dev/null
+	wait_for 120 vm_state_is "$1" stopped
+}
