@@ -31,8 +31,10 @@ five_starts() {	# VM id, file
 	done
 }
 
+in_ns ip addr add 10.3.15.2/32 dev lo	# the node's own address
 start_node
-echo "KVM acceleration: $(sed -n 's/.*\(KVM: .*\)/\1/p' "$QVD_WORK/node.log" | head -1)"
+echo "KVM acceleration: $(grep -Eo 'KVM: (hardware|no hardware).*' \
+	"$QVD_WORK/node.log" | head -1)"
 five_starts 1 "$QVD_WORK/kvm.ms"
 echo "KVM stopped -> running: $(stats_ms "$QVD_WORK/kvm.ms")"
 qa vm start -f 'name=k-*' >/dev/null
