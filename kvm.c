@@ -484,11 +484,14 @@ command_line(struct args *a, const struct vm_info *v,
 	consoles(a, p);
 	image_file(a, "-kernel", v->kernel);
 	image_file(a, "-initrd", v->initrd);
-	if (*v->kernel != '\0') {
+	if (*v->kernel != '\0' && *v->append != '\0') {
 		arg(a, "-append");
-		arg(a, "%s", *v->append ? v->append : conf_bool("vm.kvm.virtio")
-		    ? "root=/dev/vda rw console=ttyS0" :
-		    "root=/dev/sda rw console=ttyS0");
+		arg(a, "%s", v->append);
+	} else if (*v->kernel != '\0') {	/* read-only without an overlay */
+		arg(a, "-append");
+		arg(a, "root=/dev/%s %s console=ttyS0", conf_bool(
+		    "vm.kvm.virtio") ? "vda" : "sda", v->use_overlay ? "rw" :
+		    "ro");
 	}
 	if (conf_bool("vm.hypervisor.capture")) {
 		arg(a, "-D");
