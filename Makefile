@@ -162,8 +162,9 @@ asan:
 	QVD_UNIT_ONLY=1 QVD_BUILD=build-asan sh tests/run
 
 FUZZ_SECONDS ?= 60
-FUZZERS	= fuzz_json fuzz_http fuzz_conf fuzz_attime fuzz_x11 fuzz_proxy
-FUZZED	= $(CORE) attime x11 nx proc proxyproto
+FUZZERS	= fuzz_json fuzz_http fuzz_conf fuzz_attime fuzz_x11 fuzz_proxy \
+	  fuzz_dns fuzz_nx fuzz_ldap
+FUZZED	= $(CORE) attime x11 nx proc proxyproto resolve ldap
 fuzz: $(addprefix $(O)/fuzz/,$(FUZZERS))
 	sh tests/fuzz/run $(O)/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 

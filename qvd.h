@@ -1302,6 +1302,8 @@ int	 relay_run(struct conn *, int fd, volatile sig_atomic_t *stop,
 /* ------------------------------------------------------------------ */
 /* resolve.c -- names to addresses without NSS (the static client) */
 
+int	 resolve_parse_answer(const unsigned char *m, int len, unsigned short id,
+	    int type, char *out, size_t outsz);
 int	 resolve_host(const char *name, char *out, size_t outsz, char *err,
 	    size_t errsz);
 

@@ -142,10 +142,10 @@ skip_name(const unsigned char *m, int len, int off)
 }
 
 /* The first A or AAAA record of the answer: 1 found, 0 none (or the name
- * does not exist), -1 malformed. */
-static int
-parse_answer(const unsigned char *m, int len, unsigned short id, int type,
-    char *out, size_t outsz)
+ * does not exist), -1 malformed.  Not static: fuzzed. */
+int
+resolve_parse_answer(const unsigned char *m, int len, unsigned short id,
+    int type, char *out, size_t outsz)
 {
 	int off, i, an, rtype, rdlen;
 
@@ -214,7 +214,7 @@ ask(const char *server, const char *name, int type, char *out, size_t outsz)
 		while (rc == -1 && poll(&pfd, 1, DNS_TIMEOUT_MS) == 1) {
 			if ((n = (int)recv(fd, a, sizeof(a), 0)) <= 0)
 				break;
-			rc = parse_answer(a, n, id, type, out, outsz);
+			rc = resolve_parse_answer(a, n, id, type, out, outsz);
 		}
 	}
 	close(fd);
