@@ -30,7 +30,7 @@ chmod 755 "$QVD_WORK/telnet" "$QVD_WORK/vncviewer"
 cat >>"$NODE_CONF" <<EOC
 command.telnet = $QVD_WORK/telnet
 command.vncviewer = $QVD_WORK/vncviewer
-internal.hkd.kvm.timeout.on_state.stopping.shutdown.waiting_for_kvm = 30
+internal.hkd.kvm.timeout.on_state.stopping.shutdown.waiting_for_kvm = 10
 internal.hkd.kvm.timeout.on_state.stopping.stop.waiting_for_kvm = 5
 EOC
 t_ok "the node runs KVM" qa config set vm.hypervisor=kvm vm.kvm.cpus=1 \
@@ -155,6 +155,23 @@ t_ok "a killed qemu is noticed and cleaned up" wait_for 30 vm_state_is 2 stopped
 t_ok "at once, not at a later poll" test $(($(date +%s) - t0)) -le 3
 t_like "logged" "$(cat "$QVD_WORK/node.log")" "vm 2: its process \(pid [0-9]+\) ended"
 t_ok "nothing of it left" wait_for 10 kvm_gone 2
+
+# --- a guest that ignores power-off: ACPI, then SIGTERM ---
+qa vm start -f id=2 >/dev/null
+wait_for 120 vm_state_is 2 running
+noop='rm /sbin/poweroff; printf "#!/bin/sh\\nexit 0\\n" >/sbin/poweroff'
+t_is "the guest's poweroff made to do nothing" \
+	"$(serial 2 "$noop; chmod 755 /sbin/poweroff; cat /sbin/poweroff")" \
+	"#!/bin/sh
+exit 0"
+pid=$(qemu_of 2)
+qa vm stop -f id=2 >/dev/null
+t_ok "a VM that does not power off is stopped all the same" \
+	wait_for 60 vm_state_is 2 stopped
+steps=$(grep 'vm 2:' "$QVD_WORK/node.log" | grep -v DEBUG | tail -7 | tr '\n' ' ')
+t_like "after the VMA's poweroff, ACPI power-off over QMP, then SIGTERM" \
+	"$steps" "VMA poweroff done.*did not power off in 10 s.*ACPI power-off sent.*no power-off in 5 s; terminating qemu"
+t_ok "and qemu is gone" wait_for 10 ended "$pid"
 
 # --- kill -9 of the node with two VMs running; started again ---
 qa vm start -f id=2 >/dev/null

@@ -45,6 +45,9 @@ t_is "qa vm start" "$(qa vm start -f 'name=vm-*')" "Started 2 VMs."
 t_ok "both reach running" wait_for 60 both running
 t_ok "at once (NOTIFY), not a 61 s poll later" \
 	test $(($(date +%s) - t0)) -lt 30
+t_like "vm.network.use_dhcp: the node's dnsmasq serves their addresses too" \
+	"$(cat "$QVD_WORK/run/dhcp-hostsfile")" \
+	"^54:52:00:03:0f:32,10.3.15.50$"
 t_is "starting them again changes nothing, and says so" \
 	"$(qa vm start -f 'name=vm-*')" \
 	"Started 0 VMs. Unchanged: vm-0 (already running), vm-1 (already running)."
