@@ -34,7 +34,7 @@ DBCORE	= $(CORE) db schema
 # What qa and the WAT share: the administration layer.
 ADMIN	= admin vmctl di filter table lists attime lb $(DBCORE)
 # Unit tests link everything they might test.
-TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay ldap x11 \
+TESTED	= $(ADMIN) nx proc hook provision xsession daemon relay ldap x11 qmp \
 	  proxyproto
 
 DEPLOY_OBJS = deploy $(DBCORE)
@@ -48,7 +48,7 @@ NODE_OBJS = hkd fence proxyproto vmh lxc kvm qmp dhcp net job vmarpc hostload pr
 
 PROGS	= qvd-deploy-db qa qvd-vma qvd-node qvdclient qvd-wat
 UNIT	= t_str t_log t_conf t_json t_http t_tls t_pass t_attime t_ipnet t_relay t_db \
-	  t_ldap t_x11 t_proxy
+	  t_ldap t_x11 t_proxy t_qmp
 
 obj = $(addprefix $(O)/,$(addsuffix .o,$(1)))
 
