@@ -152,6 +152,18 @@ test: deps
 	$(MAKE) O=build-asan SAN=1 unit
 	sh tests/run
 
+# The whole suite with every program (daemons, qa, client, WAT, the VMA in
+# the test images) built with ASan + UBSan; slower, so not part of make
+# test.  Reports land in build-asan/asan-reports/.  QVD_ONLY=name works.
+test-asan: deps
+	$(MAKE) O=build-asan SAN=1 all unit
+	rm -rf build-asan/asan-reports && mkdir -p build-asan/asan-reports
+	QVD_BUILD=build-asan QVD_SAN_REPORTS=$(CURDIR)/build-asan/asan-reports \
+		sh tests/run
+	@if ls build-asan/asan-reports/* >/dev/null 2>&1; then \
+		echo "sanitizer reports:"; grep -l ERROR build-asan/asan-reports/*; \
+		exit 1; fi
+
 deps:
 	sh tools/deps test
 	@[ -d tests/browser/node_modules/playwright-core ] || \
@@ -219,5 +231,5 @@ install: all
 clean:
 	rm -rf build build-asan build-aarch64
 
-.PHONY: all unit test deps asan fuzz bench install clean check-man \
+.PHONY: all unit test test-asan deps asan fuzz bench install clean check-man \
 	static-client demo demo-cluster demo-stop
