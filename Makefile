@@ -155,8 +155,12 @@ test: deps
 # The whole suite with every program (daemons, qa, client, WAT, the VMA in
 # the test images) built with ASan + UBSan; slower, so not part of make
 # test.  Reports land in build-asan/asan-reports/.  QVD_ONLY=name works.
+# The static clients cannot carry ASan: the plain build's are tested.
 test-asan: deps
+	$(MAKE) all static-client
 	$(MAKE) O=build-asan SAN=1 all unit
+	for c in qvdclient-static qvdclient-aarch64; do \
+		[ ! -e build/$$c ] || ln -sf ../build/$$c build-asan/$$c; done
 	rm -rf build-asan/asan-reports && mkdir -p build-asan/asan-reports
 	QVD_BUILD=build-asan QVD_SAN_REPORTS=$(CURDIR)/build-asan/asan-reports \
 		sh tests/run
