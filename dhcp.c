@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,39 +52,21 @@ static void
 stop_stale(void)
 {
 	char path[4200], cmd[8192], want[4300];
-	long long pid;
-	const char *why;
-	ssize_t n, i;
-	int fd;
+	pid_t pid;
 
-	if ((fd = open(pid_path(path, sizeof(path)), O_RDONLY | O_CLOEXEC)) ==
-	    -1)
+	pid = proc_pid_file(pid_path(path, sizeof(path)));
+	str_fmt(want, sizeof(want), "--pid-file=%s", path);
+	if (!proc_alive(pid) || proc_cmdline(pid, cmd, sizeof(cmd)) == -1 ||
+	    strstr(cmd, want) == NULL)
 		return;
-	n = read(fd, cmd, 32);
-	close(fd);
-	if (n <= 0)
-		return;
-	cmd[n] = '\0';
-	if (num_parse(str_trim(cmd), 2, 1 << 22, &pid, &why) == -1)
-		return;
-	str_fmt(path, sizeof(path), "/proc/%lld/cmdline", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return;
-	n = read(fd, cmd, sizeof(cmd) - 1);
-	close(fd);
-	for (i = 0; i < n; i++)
-		if (cmd[i] == '\0')
-			cmd[i] = ' ';
-	cmd[n > 0 ? n : 0] = '\0';
-	str_fmt(want, sizeof(want), "--pid-file=%s", pid_path(path,
-	    sizeof(path)));
-	if (strstr(cmd, want) == NULL)
-		return;
-	log_info("DHCP: stopping the dnsmasq (pid %lld) a previous qvd-node "
-	    "left", pid);
-	kill((pid_t)pid, SIGTERM);
-	for (i = 0; i < 30 && kill((pid_t)pid, 0) == 0; i++)
-		sleep_ms(100);
+	log_info("DHCP: stopping the dnsmasq (pid %d) a previous qvd-node "
+	    "left", (int)pid);
+	kill(pid, SIGTERM);
+	if (proc_wait_gone(pid, DNSMASQ_STOP_MS) == -1) {
+		log_warn("DHCP: the old dnsmasq (pid %d) ignored SIGTERM; "
+		    "killing it", (int)pid);
+		kill(pid, SIGKILL);
+	}
 }
 
 /* Is "MAC,IP" of line's MAC in text? */

@@ -187,7 +187,6 @@ static int
 check_hypervisor(void)
 {
 	const char *hv = conf_get("vm.hypervisor");
-
 	char err[512];
 
 	if (strcmp(hv, "lxc") == 0) {

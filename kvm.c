@@ -63,87 +63,40 @@ kvm_paths(const struct vm_info *v, struct kvm_paths *p)
 
 /* ---- processes ---- */
 
-/* Alive and not a zombie (a daemonized qemu is not our child). */
-static int
-pid_alive(pid_t pid)
-{
-	char path[64], stat[512], *s;
-	int fd;
-	ssize_t n;
-
-	if (pid <= 0 || kill(pid, 0) == -1)
-		return 0;
-	str_fmt(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, stat, sizeof(stat) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	stat[n] = '\0';
-	s = strrchr(stat, ')');	/* "pid (comm) S ..." */
-	return s != NULL && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X';
-}
-
 /* Is pid the qemu of VM id?  Its -name says "qvd/<id>/". */
 static int
 is_our_qemu(pid_t pid, long long id)
 {
-	char path[64], cmd[8192], want[48];
-	int fd;
-	ssize_t n, i;
+	char cmd[8192], want[48];
 
-	str_fmt(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, cmd, sizeof(cmd) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (cmd[i] == '\0')
-			cmd[i] = ' ';
-	cmd[n] = '\0';
 	str_fmt(want, sizeof(want), " qvd/%lld/", id);
-	return strstr(cmd, want) != NULL;
-}
-
-static int
-wait_gone(pid_t pid, int ms)
-{
-	long long deadline = mono_ms() + ms;
-
-	while (pid_alive(pid)) {
-		if (mono_ms() > deadline)
-			return -1;
-		sleep_ms(50);
-	}
-	return 0;
+	return proc_cmdline(pid, cmd, sizeof(cmd)) == 0 &&
+	    strstr(cmd, want) != NULL;
 }
 
 /* The running qemu of VM id from its pid file, 0 if none. */
 static pid_t
 kvm_running(long long vm_id)
 {
-	char path[4200], text[32];
-	long long pid;
-	const char *why;
-	ssize_t n;
-	int fd;
+	char path[4200];
+	pid_t pid;
 
 	str_fmt(path, sizeof(path), "%s/qvd-%lld/qemu.pid",
 	    conf_get("path.run.kvm"), vm_id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	pid = proc_pid_file(path);
+	return proc_alive(pid) && is_our_qemu(pid, vm_id) ? pid : 0;
+}
+
+/* sig to qemu, and until it is gone (ms); -1 saying so if it is not. */
+static int
+signal_qemu(pid_t pid, int sig, int ms, char *out, size_t outsz)
+{
+	kill(pid, sig);
+	if (proc_wait_gone(pid, ms) == 0)
 		return 0;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	text[n] = '\0';
-	if (num_parse(str_trim(text), 2, 1 << 22, &pid, &why) == -1 ||
-	    !pid_alive((pid_t)pid) || !is_our_qemu((pid_t)pid, vm_id))
-		return 0;
-	return (pid_t)pid;
+	str_fmt(out, outsz, "qemu (pid %d) did not end on %s", (int)pid,
+	    sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+	return -1;
 }
 
 /* ---- acceleration ---- */
@@ -619,16 +572,12 @@ kvm_stop(const struct vm_info *v, int timeout_s, char *out, size_t outsz)
 		    out, outsz) == 0)
 			log_info("vm %lld: ACPI power-off sent", v->id);
 		qmp_close();
-		if (wait_gone(pid, timeout_s * 1000) == 0)
+		if (proc_wait_gone(pid, timeout_s * 1000) == 0)
 			return 0;
 		log_warn("vm %lld: no power-off in %d s; terminating qemu",
 		    v->id, timeout_s);
 	}
-	kill(pid, SIGTERM);
-	if (wait_gone(pid, TERM_WAIT_MS) == 0)
-		return 0;
-	str_fmt(out, outsz, "qemu (pid %d) did not end on SIGTERM", (int)pid);
-	return -1;
+	return signal_qemu(pid, SIGTERM, TERM_WAIT_MS, out, outsz);
 }
 
 static int
@@ -638,11 +587,7 @@ kvm_kill(const struct vm_info *v, char *out, size_t outsz)
 
 	if ((pid = kvm_running(v->id)) == 0)
 		return 0;
-	kill(pid, SIGKILL);
-	if (wait_gone(pid, KILL_WAIT_MS) == 0)
-		return 0;
-	str_fmt(out, outsz, "qemu (pid %d) did not die on SIGKILL", (int)pid);
-	return -1;
+	return signal_qemu(pid, SIGKILL, KILL_WAIT_MS, out, outsz);
 }
 
 /* Nothing left but the home disk (and a persistent overlay). */
@@ -676,7 +621,7 @@ static int
 kvm_alive(const struct vm_info *v, pid_t pid)
 {
 	(void)v;
-	return pid_alive(pid);
+	return proc_alive(pid);
 }
 
 /* fn(vm id) for every VM directory of ours in path.run.kvm. */

@@ -20,6 +20,90 @@
 
 #include "qvd.h"
 
+/* /proc/<pid>/<what> into buf (NUL-terminated, bounded); its length or -1. */
+static ssize_t
+proc_read(pid_t pid, const char *what, char *buf, size_t bufsz)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	str_fmt(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	if (pid <= 0 || bufsz < 2 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, bufsz - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Its command line, arguments joined by spaces; -1 if it is gone. */
+int
+proc_cmdline(pid_t pid, char *out, size_t outsz)
+{
+	ssize_t n, i;
+
+	if ((n = proc_read(pid, "cmdline", out, outsz)) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (out[i] == '\0')
+			out[i] = ' ';
+	return 0;
+}
+
+/* Alive and not a zombie: a daemon that is not our child may stay a
+ * zombie until this machine's init reaps it. */
+int
+proc_alive(pid_t pid)
+{
+	char stat[512], *s;
+
+	if (pid <= 0 || kill(pid, 0) == -1 ||
+	    proc_read(pid, "stat", stat, sizeof(stat)) == -1)
+		return 0;
+	s = strrchr(stat, ')');	/* "pid (comm) S ..." */
+	return s != NULL && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X';
+}
+
+/* Until pid is gone, up to ms: 0, or -1 if it still runs. */
+int
+proc_wait_gone(pid_t pid, int ms)
+{
+	long long deadline = mono_ms() + ms;
+
+	while (proc_alive(pid)) {
+		if (mono_ms() > deadline)
+			return -1;
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+/* The pid a pid file holds, 0 if none (or not a pid). */
+pid_t
+proc_pid_file(const char *path)
+{
+	char text[32];
+	long long pid;
+	const char *why;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	if (num_parse(str_trim(text), 2, 1 << 22, &pid, &why) == -1)
+		return 0;
+	return (pid_t)pid;
+}
+
 /*
  * Join the network namespace of process pid when it is a running `comm`
  * (qvd-node) in another one: what it listens on, and the abstract
@@ -31,17 +115,10 @@ proc_join_netns_of(pid_t pid, const char *comm, char *err, size_t errsz)
 {
 	char path[64], name[64];
 	struct stat mine, theirs;
-	ssize_t n;
 	int fd;
 
-	str_fmt(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (pid <= 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (proc_read(pid, "comm", name, sizeof(name)) == -1)
 		return 1;
-	n = read(fd, name, sizeof(name) - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	name[n] = '\0';
 	name[strcspn(name, "\n")] = '\0';
 	if (strcmp(name, comm) != 0)
 		return 1;

@@ -919,6 +919,10 @@ int	 proc_drop_privileges(const char *user, uid_t, gid_t, char *err,
 int	 proc_user(const char *name, uid_t *, gid_t *, char *home,
 	    size_t homesz);
 int	 proc_join_netns_of(pid_t, const char *comm, char *err, size_t errsz);
+int	 proc_cmdline(pid_t, char *out, size_t outsz);
+int	 proc_alive(pid_t);
+int	 proc_wait_gone(pid_t, int ms);
+pid_t	 proc_pid_file(const char *path);
 void	 proc_close_all_but(int keep);
 
 /* ------------------------------------------------------------------ */

@@ -74,15 +74,18 @@ secs(const char *key, long long dflt)
 	return conf_int(key, dflt);
 }
 
-/* internal.hkd.<hv>.timeout.on_state.<what>, "%s" in what = the hv. */
+/*
+ * internal.hkd.<hv>.timeout.on_state.<what>, upstream's per-hypervisor
+ * keys; a what ending in "waiting_for_" ends with the hypervisor too.
+ */
 static long long
 hv_secs(const struct vm *v, const char *what, long long dflt)
 {
-	char fmt[160], key[200];
+	char key[200];
+	size_t n = strlen(what);
 
-	str_fmt(fmt, sizeof(fmt), "internal.hkd.%s.timeout.on_state.%s",
-	    v->hv->name, what);
-	str_fmt(key, sizeof(key), fmt, v->hv->name);
+	str_fmt(key, sizeof(key), "internal.hkd.%s.timeout.on_state.%s%s",
+	    v->hv->name, what, n > 0 && what[n - 1] == '_' ? v->hv->name : "");
 	return conf_int(key, dflt);
 }
 
@@ -180,7 +183,7 @@ job_hv_stop(void *arg, char *out, size_t outsz)
 	struct vm *v = arg;
 
 	return v->hv->stop(&v->info, (int)hv_secs(v, "stopping.stop."
-	    "waiting_for_%s", 120), out, outsz);
+	    "waiting_for_", 120), out, outsz);
 }
 
 static int
@@ -228,17 +231,15 @@ static int
 parse_started(const char *out, long long *pid, long long *serial,
     long long *vnc)
 {
-	char buf[128], *f[3], *save = NULL;
+	char buf[128], *f[3], *tok, *save = NULL;
 	const char *why;
 	int n = 0;
 
 	*serial = *vnc = 0;
 	str_copy(buf, out, sizeof(buf));
-	for (f[n] = strtok_r(buf, " ", &save); f[n] != NULL && n < 2;
-	    f[n] = strtok_r(NULL, " ", &save))
-		n++;
-	if (f[n] != NULL)
-		n++;
+	for (tok = strtok_r(buf, " ", &save); tok != NULL && n < 3;
+	    tok = strtok_r(NULL, " ", &save))
+		f[n++] = tok;
 	if (n < 1 || num_parse(f[0], 2, 1 << 22, pid, &why) == -1)
 		return -1;
 	if ((n > 1 && num_parse(f[1], 0, 65535, serial, &why) == -1) ||
@@ -491,7 +492,7 @@ step(struct node *n, struct vm *v)
 			    rpc_done, v);
 			return;
 		}
-		t = (int)hv_secs(v, "stopping.shutdown.waiting_for_%s", 180);
+		t = (int)hv_secs(v, "stopping.shutdown.waiting_for_", 180);
 		if (mono_ms() - v->since > t * 1000LL) {
 			log_warn("vm %lld: did not power off in %d s", v->info.id,
 			    t);
